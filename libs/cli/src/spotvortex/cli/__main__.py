@@ -1,0 +1,5 @@
+import sys
+
+from spotvortex.cli.main import main
+
+sys.exit(main())

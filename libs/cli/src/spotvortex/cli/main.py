@@ -1,0 +1,34 @@
+"""``spotvortex``: one command line for the local stack, the services and the tools."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+
+from spotvortex.cli import docs_cmd, run_cmd, up_cmd
+
+Command = Callable[[argparse.Namespace], int]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="spotvortex",
+        description="SpotVortex: a safety-gated Spot/On-Demand decision layer for Kubernetes autoscalers.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="<command>", required=True)
+    up_cmd.register(sub)
+    run_cmd.register(sub)
+    docs_cmd.register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    command: Command = args.handler
+    return command(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

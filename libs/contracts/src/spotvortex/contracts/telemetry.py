@@ -1,0 +1,130 @@
+"""Pool telemetry: the collector's snapshot of one pool, the only input inference needs.
+
+A pool is the unit SpotVortex steers: a Karpenter NodePool pair, an ASG pair or a managed node group.
+The snapshot carries counts, utilisation, the workload profile, the pool safety vector and a market window,
+so inference is stateless and any replica can serve any pool.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import msgspec
+
+from spotvortex.contracts.base import AwareDatetime, Count, Event, Name, NonNegative, Probability, Share
+from spotvortex.contracts.enums import Provisioner
+
+
+class NodeCounts(msgspec.Struct, frozen=True, kw_only=True):
+    """Nodes of the pool by capacity type; ``ready`` and ``cordoned`` are subsets of the totals."""
+
+    spot: Count = 0
+    on_demand: Count = 0
+    reserved: Count = 0
+    spot_ready: Count = 0
+    on_demand_ready: Count = 0
+    cordoned: Count = 0
+    not_ready: Count = 0
+    interruption_pending: Count = 0
+
+    @property
+    def total(self) -> int:
+        return self.spot + self.on_demand + self.reserved
+
+
+class Utilisation(msgspec.Struct, frozen=True, kw_only=True):
+    """Requests over allocatable, summed over the pool's schedulable nodes."""
+
+    cpu_requested_cores: NonNegative = 0.0
+    cpu_allocatable_cores: NonNegative = 0.0
+    memory_requested_bytes: NonNegative = 0.0
+    memory_allocatable_bytes: NonNegative = 0.0
+
+    @property
+    def cpu(self) -> float:
+        return self.cpu_requested_cores / self.cpu_allocatable_cores if self.cpu_allocatable_cores else 0.0
+
+    @property
+    def memory(self) -> float:
+        if not self.memory_allocatable_bytes:
+            return 0.0
+        return self.memory_requested_bytes / self.memory_allocatable_bytes
+
+
+class WorkloadProfile(msgspec.Struct, frozen=True, kw_only=True):
+    """Request-weighted profile of the workload pods on the pool (upstream-spec §2.4)."""
+
+    pod_startup_p95_seconds: NonNegative = 60.0
+    outage_penalty_hours: NonNegative = 4.0
+    max_outage_penalty_hours: NonNegative = 4.0
+    priority_score: Probability = 0.5
+    max_priority_score: Probability = 0.5
+    has_critical_pod: bool = False
+    workload_pods: Count = 0
+    stateful_pods: Count = 0
+    do_not_disrupt_pods: Count = 0
+
+
+class PoolSafety(msgspec.Struct, frozen=True, kw_only=True):
+    """The pool safety vector (upstream-spec §2.5). ``None`` slack means no PDB limits the pool."""
+
+    restart_p95_seconds: NonNegative = 300.0
+    spare_od_headroom_nodes: NonNegative = 0.0
+    zone_diversification_score: Share = 1.0
+    critical_service_spot_concentration: Share = 0.0
+    stateful_pod_fraction: Share = 0.0
+    evictable_pod_fraction: Share = 1.0
+    min_pdb_slack_if_one_node_lost: int | None = None
+    min_pdb_slack_if_two_nodes_lost: int | None = None
+    recovery_budget_violation_risk: Probability = 0.0
+    safe_max_spot_ratio: Share = 1.0
+
+
+class PricePoint(msgspec.Struct, frozen=True, kw_only=True, array_like=True):
+    """One price change: ``[time, spot_price]`` (array form keeps windows compact on the wire)."""
+
+    time: AwareDatetime
+    spot_price: NonNegative
+
+
+class MarketSeries(msgspec.Struct, frozen=True, kw_only=True):
+    """The recent market of one (instance type, zone) the pool runs or may run on."""
+
+    instance_type: Name
+    zone: Name
+    on_demand_price: NonNegative
+    spot_price: NonNegative
+    prices: list[PricePoint] = []
+    spot_available: bool = True
+    placement_score: int | None = None
+    interruptions_1h: Count = 0
+    rebalances_1h: Count = 0
+    capacity_losses_1h: Count = 0
+    advisor_band: int | None = None
+
+
+class PoolTelemetry(Event, frozen=True, kw_only=True):
+    """A snapshot of one pool, published on a fixed cadence and at once on an interruption notice."""
+
+    cluster: Name
+    pool: Name
+    time: AwareDatetime
+    provisioner: Provisioner
+    trigger: Literal["cadence", "interruption", "startup"] = "cadence"
+    nodes: NodeCounts
+    current_spot_ratio: Share
+    instance_types: list[str] = []
+    zones: list[str] = []
+    dominant_instance_type: str | None = None
+    utilisation: Utilisation = Utilisation()
+    workload: WorkloadProfile = WorkloadProfile()
+    safety: PoolSafety = PoolSafety()
+    market: list[MarketSeries] = []
+    window_seconds: Count = 3600
+
+    @property
+    def telemetry_id(self) -> str:
+        return f"{self.cluster}/{self.pool}/{self.time.isoformat()}"
+
+    def fact_id(self) -> str:
+        return f"telemetry:{self.telemetry_id}:{self.trigger}"
