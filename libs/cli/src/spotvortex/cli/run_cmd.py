@@ -23,25 +23,20 @@ def register(sub: Any) -> None:
     parser.set_defaults(handler=run)
 
 
-def load_spec(service: str) -> tuple[ServiceSpec, type[ServiceSettings]] | None:
+def load_spec(service: str) -> tuple[ServiceSpec | None, type[ServiceSettings]]:
+    """The service's spec (``None`` when the package has none yet) and its settings type."""
     module = importlib.import_module(f"spotvortex.{service}")
-    spec = getattr(module, "SPEC", None)
-    if spec is None:
-        return None
-    return spec, getattr(module, "SETTINGS", ServiceSettings)
+    return getattr(module, "SPEC", None), getattr(module, "SETTINGS", ServiceSettings)
 
 
 def run(args: argparse.Namespace) -> int:
-    loaded = load_spec(args.service)
-    if loaded is None:
-        print(
-            f"spotvortex: the {args.service} service has no implementation in this version", file=sys.stderr
-        )
-        return 2
-    spec, settings_type = loaded
+    spec, settings_type = load_spec(args.service)
     try:
         settings = load_settings(settings_type, args.config)
     except ConfigError as err:
         print(err, file=sys.stderr)
+        return 2
+    if spec is None:
+        print(f"spotvortex: the {args.service} service has no implementation in this version", file=sys.stderr)
         return 2
     return run_service(spec, settings)

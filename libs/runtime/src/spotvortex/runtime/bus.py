@@ -14,6 +14,34 @@ from spotvortex.runtime.metrics import RuntimeMetrics
 
 log = logging.getLogger("spotvortex.runtime.bus")
 
+_AUTH_FAILURES = ("authorization violation", "authentication", "user authentication expired")
+
+
+class BusAuthError(Exception):
+    """NATS refused the configured credentials; retrying cannot help, so start-up stops."""
+
+
+async def _quiet(_err: Exception) -> None:
+    return None
+
+
+async def _probe_credentials(options: dict[str, object]) -> None:
+    """One connection without reconnects, so refused credentials fail loudly instead of retrying forever.
+
+    An unreachable server is not an error here: the reconnecting connection that follows waits for it.
+    """
+    probe = {**options, "allow_reconnect": False, "error_cb": _quiet}
+    for key in ("disconnected_cb", "reconnected_cb", "closed_cb"):
+        probe.pop(key, None)
+    try:
+        nc = await nats.connect(**probe)  # type: ignore[arg-type]
+    except Exception as err:
+        if any(marker in str(err).lower() for marker in _AUTH_FAILURES):
+            servers = ", ".join(options["servers"])  # type: ignore[arg-type]
+            raise BusAuthError(f"NATS at {servers} refused the configured credentials: {err}") from None
+        return
+    await nc.close()
+
 
 def tls_context(settings: NatsSettings) -> ssl.SSLContext | None:
     """A client TLS context when any TLS file is configured (or the URL scheme asks for TLS)."""
@@ -86,6 +114,7 @@ class Bus:
             options["tls"] = context
             if settings.tls_hostname:
                 options["tls_hostname"] = settings.tls_hostname
+        await _probe_credentials(options)
         nc = await nats.connect(**options)  # type: ignore[arg-type]
         metrics.nats_connected.labels(service).set(1)
         bus = cls(nc, nc.jetstream(timeout=settings.request_timeout_seconds), settings)

@@ -91,18 +91,24 @@ class VirtualClock:
             heapq.heappop(self._sleepers)
         return self._sleepers[0][0] if self._sleepers else None
 
-    def advance(self, seconds: float) -> int:
-        """Move time forward and wake every sleeper whose deadline has passed; returns how many woke."""
+    async def advance(self, seconds: float) -> int:
+        """Move time forward deadline by deadline, letting each woken task run at its own wake-up time.
+
+        Returns how many sleepers woke. A woken task that sleeps again within the window is woken too.
+        """
         if seconds < 0:
             raise ValueError("virtual time cannot go backwards")
         target = self._elapsed + seconds
         woke = 0
         while self._sleepers and self._sleepers[0][0] <= target:
             deadline, _, future = heapq.heappop(self._sleepers)
+            if future.done():
+                continue
             self._elapsed = max(self._elapsed, deadline)
-            if not future.done():
-                future.set_result(None)
-                woke += 1
+            future.set_result(None)
+            woke += 1
+            for _ in range(3):  # let the woken task run (and perhaps sleep again) before time moves on
+                await asyncio.sleep(0)
         self._elapsed = target
         return woke
 

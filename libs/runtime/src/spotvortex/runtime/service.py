@@ -100,6 +100,8 @@ class ServiceRunner:
         self._lease_task: asyncio.Task[None] | None = None
         self._streams: list[str] = []
         self.working = asyncio.Event()
+        self.idle = asyncio.Event()  # set while no worker runs: before start, on standby, after stop
+        self.idle.set()
 
     async def start(self) -> None:
         """Connect, provision, serve health, and start working (or stand by for the lease)."""
@@ -171,20 +173,21 @@ class ServiceRunner:
         self._tasks += [
             asyncio.create_task(task(self.context, self._worker_stop)) for task in workers.background
         ]
+        self.idle.clear()
         self.working.set()
 
     async def _stop_workers(self) -> None:
         self._worker_stop.set()
-        self.working.clear()
-        if not self._tasks:
-            return
-        done, pending = await asyncio.wait(self._tasks, timeout=self.settings.shutdown_timeout_seconds)
-        for task in pending:
-            task.cancel()
-        for task in done:
-            if not task.cancelled() and task.exception() is not None:
-                self.log.error("worker ended with an error", exc_info=task.exception())
-        self._tasks = []
+        if self._tasks:
+            done, pending = await asyncio.wait(self._tasks, timeout=self.settings.shutdown_timeout_seconds)
+            for task in pending:
+                task.cancel()
+            for task in done:
+                if not task.cancelled() and task.exception() is not None:
+                    self.log.error("worker ended with an error", exc_info=task.exception())
+            self._tasks = []
+        self.working.clear()  # only once nothing can still act on the cluster
+        self.idle.set()
 
     async def _wait_for(self, event: asyncio.Event) -> bool:
         await self._wait_any([event, self._stop])

@@ -1,0 +1,5 @@
+"""SpotVortex drainer service.
+
+Executes drain jobs: cordon, PDB-aware eviction, rollback; publishes per-node results.
+This package exports ``SPEC`` once the service is implemented; ``spotvortex run drainer`` reports its absence.
+"""

@@ -1,0 +1,114 @@
+"""Two runners contend for one per-cluster lease: exactly one works; when it dies the other takes over."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from datetime import UTC, datetime, timedelta
+
+import msgspec
+from tests.runtime.support import consumer, one_subscription, settings
+
+from spotvortex.contracts import ProposedAction, jetstream
+from spotvortex.contracts.tokens import encode_token
+from spotvortex.runtime.consumer import Delivery, decoder_for
+from spotvortex.runtime.lease import LeaseRecord
+from spotvortex.runtime.service import ServiceContext, ServiceRunner
+
+TTL = 1.5
+
+
+async def _noop(_e: ProposedAction, _d: Delivery, _c: ServiceContext) -> None:
+    return None
+
+
+def _runner(url: str, cluster: str, instance: str) -> ServiceRunner:
+    spec = one_subscription(
+        "router",
+        consumer(cluster, "approved", "leased"),
+        decoder_for(ProposedAction),
+        _noop,
+        needs_lease=True,
+    )
+    return ServiceRunner(spec, settings(url, cluster, instance=instance, lease_ttl_seconds=TTL))
+
+
+async def _crash(runner: ServiceRunner) -> None:
+    """Die without releasing anything: tasks cancelled, connection dropped."""
+    tasks = [t for t in (runner._supervisor, runner._lease_task, *runner._tasks) if t is not None]
+    for task in tasks:
+        task.cancel()
+    for task in tasks:
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+    assert runner.context is not None
+    await runner.context.bus.nc.close()
+    assert runner.http is not None
+    await runner.http.stop()
+
+
+async def test_exactly_one_holder_and_takeover_within_ttl(nats_url: str, cluster: str) -> None:
+    a, b = _runner(nats_url, cluster, "a"), _runner(nats_url, cluster, "b")
+    await a.start()
+    await asyncio.wait_for(a.working.wait(), 5)
+    await b.start()
+    try:
+        assert b.lease is not None
+        assert a.lease is not None
+        record = await b.lease.current()
+        assert record is not None
+        assert record.holder == "a"
+        assert not b.working.is_set()
+        assert not b.lease.held
+
+        loop = asyncio.get_running_loop()
+        died = loop.time()
+        await _crash(a)
+        await asyncio.wait_for(b.working.wait(), TTL + 2)
+        took = loop.time() - died
+        assert took <= TTL + 0.3, f"takeover took {took:.2f}s with a {TTL}s TTL"
+        record = await b.lease.current()
+        assert record is not None
+        assert record.holder == "b"
+        assert record.transitions == 2
+    finally:
+        await b.stop()
+
+
+async def test_holder_that_loses_the_lease_stops_working(nats_url: str, cluster: str) -> None:
+    a = _runner(nats_url, cluster, "a")
+    await a.start()
+    try:
+        await asyncio.wait_for(a.working.wait(), 5)
+        assert a.context is not None
+        assert a.lease is not None
+        kv = a.context.buckets[jetstream.leases_bucket(cluster)]
+        # another replica took the lease over (say, after a partition that outlived the TTL)
+        now = datetime.now(UTC)
+        usurper = LeaseRecord(
+            holder="z", acquired_at=now, renewed_at=now + timedelta(hours=1), ttl_seconds=60
+        )
+        await kv.put(encode_token(a.lease.name), msgspec.json.encode(usurper))
+        await asyncio.wait_for(a.lease.lost.wait(), TTL + 1)
+        await asyncio.wait_for(a.idle.wait(), 5)
+        assert not a.working.is_set()
+        assert not a.lease.held
+        assert a._tasks == []
+        assert all(loop.stats.in_flight == 0 for loop in a.loops)
+    finally:
+        await a.stop()
+
+
+async def test_clean_stop_releases_the_lease_at_once(nats_url: str, cluster: str) -> None:
+    a, b = _runner(nats_url, cluster, "a"), _runner(nats_url, cluster, "b")
+    await a.start()
+    await asyncio.wait_for(a.working.wait(), 5)
+    await b.start()
+    try:
+        loop = asyncio.get_running_loop()
+        stopped = loop.time()
+        await a.stop()
+        await asyncio.wait_for(b.working.wait(), TTL + 2)
+        assert loop.time() - stopped < TTL
+    finally:
+        await b.stop()
