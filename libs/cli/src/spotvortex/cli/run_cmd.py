@@ -37,6 +37,8 @@ def run(args: argparse.Namespace) -> int:
         print(err, file=sys.stderr)
         return 2
     if spec is None:
-        print(f"spotvortex: the {args.service} service has no implementation in this version", file=sys.stderr)
+        print(
+            f"spotvortex: the {args.service} service has no implementation in this version", file=sys.stderr
+        )
         return 2
     return run_service(spec, settings)
