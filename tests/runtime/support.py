@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 from typing import Any
 
-from spotvortex.contracts import jetstream
+from spotvortex.contracts import Action, PolicySource, ProposedAction, jetstream
 from spotvortex.contracts.base import Event
 from spotvortex.contracts.jetstream import ConsumerSpec
 from spotvortex.runtime.config import HttpSettings, NatsSettings, ServiceSettings
@@ -58,3 +59,22 @@ def one_subscription(
         return Workers(subscriptions=[Subscription(consumer=spec, decoder=decoder, handler=handle, batch=16)])
 
     return ServiceSpec(name=name, build=build, needs_lease=needs_lease)
+
+
+def proposal(cluster: str, i: int) -> ProposedAction:
+    """A HOLD proposal for ``pool-<i>`` whose fact id is ``action:d-<i>``."""
+    return ProposedAction(
+        cluster=cluster,
+        pool=f"pool-{i}",
+        decision_id=f"d-{i}",
+        telemetry_id=f"t-{i}",
+        time=datetime(2026, 3, 2, 12, 0, tzinfo=UTC),
+        action=Action.HOLD,
+        reason="hold_no_edge",
+        policy=PolicySource.DETERMINISTIC,
+        confidence=1.0,
+        capacity_score=0.1,
+        runtime_score=0.1,
+        current_spot_ratio=0.5,
+        target_spot_ratio=0.5,
+    )

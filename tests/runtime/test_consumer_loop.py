@@ -8,14 +8,12 @@ from datetime import UTC, datetime
 
 import nats
 import pytest
-from tests.runtime.support import consumer, one_subscription, settings
+from tests.runtime.support import consumer, one_subscription, proposal, settings
 
 from spotvortex.contracts import (
-    Action,
     DeadLetter,
     MarketInterruption,
     MarketPrice,
-    PolicySource,
     ProposedAction,
     decode,
     jetstream,
@@ -33,24 +31,6 @@ T0 = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
 def market_decoder(subject: str, data: bytes) -> MarketPrice | MarketInterruption:
     kind = subjects.parse(subject).kind
     return decode(data, MarketInterruption if kind == "interruption" else MarketPrice)
-
-
-def proposal(cluster: str, i: int) -> ProposedAction:
-    return ProposedAction(
-        cluster=cluster,
-        pool=f"pool-{i}",
-        decision_id=f"d-{i}",
-        telemetry_id=f"t-{i}",
-        time=T0,
-        action=Action.HOLD,
-        reason="hold_no_edge",
-        policy=PolicySource.DETERMINISTIC,
-        confidence=1.0,
-        capacity_score=0.1,
-        runtime_score=0.1,
-        current_spot_ratio=0.5,
-        target_spot_ratio=0.5,
-    )
 
 
 async def _dlq_subscription(nc: nats.NATS, cluster: str, service: str) -> asyncio.Queue[DeadLetter]:

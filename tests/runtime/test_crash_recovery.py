@@ -12,8 +12,7 @@ from datetime import UTC, datetime
 
 import pytest
 from tests.helpers import eventually
-from tests.runtime.support import consumer, one_subscription, settings
-from tests.runtime.test_consumer_loop import proposal
+from tests.runtime.support import consumer, one_subscription, proposal, settings
 
 from spotvortex.contracts import Action, GateVerdict, Mode, ProposedAction, jetstream, subjects
 from spotvortex.contracts.subjects import PoolKind

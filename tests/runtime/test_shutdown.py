@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from tests.runtime.support import consumer, one_subscription, settings
-from tests.runtime.test_consumer_loop import proposal
+from tests.runtime.support import consumer, one_subscription, proposal, settings
 
 from spotvortex.contracts import ProposedAction, subjects
 from spotvortex.contracts.subjects import PoolKind

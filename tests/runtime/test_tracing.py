@@ -10,8 +10,7 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from tests.helpers import eventually
-from tests.runtime.support import consumer, one_subscription, settings
-from tests.runtime.test_consumer_loop import proposal
+from tests.runtime.support import consumer, one_subscription, proposal, settings
 
 from spotvortex.contracts import ProposedAction, subjects
 from spotvortex.contracts.subjects import PoolKind
