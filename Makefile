@@ -10,7 +10,7 @@ export UV_PROJECT_ENVIRONMENT := $(VENV)
 STAMP := $(VENV)/.synced
 PYPROJECTS := pyproject.toml $(wildcard libs/*/pyproject.toml services/*/pyproject.toml sim/pyproject.toml)
 PY_SOURCES := libs services sim tests
-TYPED_CORES := libs/contracts/src libs/runtime/src
+TYPED_CORES := libs/contracts/src libs/runtime/src sim/src
 
 .PHONY: setup run test lint typecheck unit docs lock clean help
 
@@ -37,7 +37,7 @@ lint: setup ## ruff
 	$(BIN)/ruff check $(PY_SOURCES)
 	$(BIN)/ruff format --check $(PY_SOURCES)
 
-typecheck: setup ## mypy (strict on contracts and runtime)
+typecheck: setup ## mypy (strict on contracts, runtime and the simulator)
 	$(BIN)/mypy $(TYPED_CORES)
 
 unit: setup ## the test suite only

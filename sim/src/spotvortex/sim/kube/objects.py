@@ -1,0 +1,66 @@
+"""Small helpers for object metadata: timestamps, uids, generated names, name validation."""
+
+from __future__ import annotations
+
+import random
+import re
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+# The real server draws generateName suffixes from consonants and digits so names never spell words.
+_SUFFIX_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
+_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+
+
+def rfc3339(moment: datetime) -> str:
+    """Second-precision UTC time as Kubernetes serialises ``metav1.Time``."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def wall_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def new_uid() -> str:
+    return str(uuid.uuid4())
+
+
+def generated_name(prefix: str, rng: random.Random) -> str:
+    return prefix + "".join(rng.choice(_SUFFIX_ALPHABET) for _ in range(5))
+
+
+def name_problem(name: str, dns_label: bool) -> str | None:
+    """Why ``name`` is not a valid object name, or ``None`` if it is."""
+    if dns_label:
+        if len(name) > 63 or not _LABEL.match(name):
+            return (
+                "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', "
+                "and must start and end with an alphanumeric character"
+            )
+        return None
+    if len(name) > 253 or not _SUBDOMAIN.match(name):
+        return (
+            "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', "
+            "and must start and end with an alphanumeric character"
+        )
+    return None
+
+
+def meta(obj: dict[str, Any]) -> dict[str, Any]:
+    """The object's ``metadata`` map, created if missing."""
+    m = obj.get("metadata")
+    if not isinstance(m, dict):
+        m = {}
+        obj["metadata"] = m
+    return m
+
+
+def labels_of(obj: dict[str, Any]) -> dict[str, str]:
+    return (obj.get("metadata") or {}).get("labels") or {}
+
+
+def spec_part(obj: dict[str, Any]) -> dict[str, Any]:
+    """Everything that counts as desired state: changes here bump ``metadata.generation``."""
+    return {k: v for k, v in obj.items() if k not in ("metadata", "status", "apiVersion", "kind")}
