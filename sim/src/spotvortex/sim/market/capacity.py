@@ -16,8 +16,10 @@ Hazard model parameters (defaults in :class:`HazardParameters`):
 - ``f`` = the advisor band's monthly interruption frequency (band midpoint; ``>20%`` is taken as 25 %), and
   the per-pool episode rate is ``-ln(1 - f) / 720`` per hour, split between pool episodes (1 − ``zone_share``)
   and family-wide zone shocks (``zone_share``, default 0.4);
-- episode duration: exponential, mean ``mean_outage_minutes`` (default 40, the order of the real traces'
-  median outage);
+- episode duration: exponential, mean ``mean_outage_minutes`` (default 40). The real availability traces are
+  heavier-tailed: their 1,893 outages have a median of 29 min and a mean of 111 min (``load_availability`` on
+  ``spot_availability_traces_2023-02.csv.gz``, then ``AvailabilityTrace.outages()``); use trace-driven capacity
+  when the tail matters;
 - rebalance: with probability ``rebalance_before_loss`` (0.5) a recommendation precedes a loss by
   U(``rebalance_lead_minutes``) (5–30 min); spurious ones arrive at ``spurious_rebalance_ratio`` (0.5) × the
   episode rate;
