@@ -7,6 +7,7 @@ everything else asks for ``nats_url`` and runs against whichever server is avail
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -45,15 +46,28 @@ def _docker_nats() -> Iterator[str | None]:
         container.stop()
 
 
+@contextlib.asynccontextmanager
+async def local_server(store: Path) -> AsyncIterator[NatsServerProcess]:
+    server = NatsServerProcess(store_dir=store)
+    await server.start()
+    try:
+        yield server
+    finally:
+        await server.close()
+
+
 @pytest.fixture
 async def nats_url(_docker_nats: str | None, tmp_path: Path) -> AsyncIterator[str]:
     external = os.environ.get("SPOTVORTEX_NATS_URL") or _docker_nats
     if external:
         yield external
         return
-    server = NatsServerProcess(store_dir=tmp_path / "nats-url")
-    await server.start()
-    try:
+    async with local_server(tmp_path / "nats") as server:
         yield server.url
-    finally:
-        await server.close()
+
+
+@pytest.fixture
+async def nats_process(tmp_path: Path) -> AsyncIterator[NatsServerProcess]:
+    """A local nats-server this test may kill and restart (fault tests need this one)."""
+    async with local_server(tmp_path / "nats") as server:
+        yield server

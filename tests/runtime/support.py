@@ -56,7 +56,7 @@ def one_subscription(
         async def handle(event: Event, delivery: Delivery) -> None:
             await handler(event, delivery, ctx)
 
-        return Workers(subscriptions=[Subscription(consumer=spec, decoder=decoder, handler=handle, batch=16)])
+        return Workers(subscriptions=[Subscription(consumer=spec, decoder=decoder, handler=handle)])
 
     return ServiceSpec(name=name, build=build, needs_lease=needs_lease)
 

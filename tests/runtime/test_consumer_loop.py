@@ -16,12 +16,14 @@ from spotvortex.contracts import (
     MarketPrice,
     ProposedAction,
     decode,
+    encode,
     jetstream,
     subjects,
 )
 from spotvortex.contracts.subjects import MarketKind, PoolKind
 from spotvortex.runtime.consumer import Delivery, decoder_for
 from spotvortex.runtime.errors import PermanentError, TransientError
+from spotvortex.runtime.provision import ensure_all
 from spotvortex.runtime.service import ServiceContext, ServiceRunner
 
 REGION = "us-east-1"
@@ -182,4 +184,37 @@ async def test_same_msg_id_is_stored_once(nats_url: str, cluster: str) -> None:
         info = await runner.context.bus.js.stream_info(jetstream.decisions_stream(cluster))  # type: ignore[union-attr]
         assert info.state.messages == 2
     finally:
+        await runner.stop()
+
+
+async def test_fetch_batch_setting_bounds_messages_in_hand(nats_url: str, cluster: str) -> None:
+    first, release = asyncio.Event(), asyncio.Event()
+
+    async def blocking(_e: ProposedAction, _d: Delivery, _c: ServiceContext) -> None:
+        first.set()
+        await release.wait()
+
+    spec = consumer(cluster, "action", "batched", ack_wait_seconds=30)
+    nc = await nats.connect(nats_url)  # all ten are stored before the consumer's first fetch
+    try:
+        js = nc.jetstream()
+        await ensure_all(js, jetstream.cluster_stream_specs(cluster), [], [])
+        for i in range(10):
+            body = encode(proposal(cluster, i))
+            await js.publish(subjects.pool(cluster, PoolKind.ACTION, "p"), body)
+    finally:
+        await nc.close()
+    runner = ServiceRunner(
+        one_subscription("gates", spec, decoder_for(ProposedAction), blocking),
+        settings(nats_url, cluster, fetch_batch=3),
+    )
+    await runner.start()
+    assert runner.context is not None
+    try:
+        await asyncio.wait_for(first.wait(), 10)
+        info = await runner.context.bus.js.consumer_info(spec.stream, spec.durable)
+        assert info.num_ack_pending == 3
+        assert info.num_pending == 7
+    finally:
+        release.set()
         await runner.stop()

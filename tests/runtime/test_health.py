@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import aiohttp
 import pytest
 from tests.helpers import eventually
@@ -38,7 +40,7 @@ async def test_health_endpoints_and_readiness_follow_nats(
             async with http.get(f"{base}/healthz") as r:
                 assert r.status == 200
                 assert (await r.json())["status"] == "ok"
-            await eventually(lambda: runner.working.is_set())
+            await asyncio.wait_for(runner.working.wait(), 10)
             status, body = await ready()
             assert status == 200
             assert body["ready"] is True

@@ -33,6 +33,15 @@ def _runner(url: str, cluster: str, instance: str) -> ServiceRunner:
     return ServiceRunner(spec, settings(url, cluster, instance=instance, lease_ttl_seconds=TTL))
 
 
+async def _holder_and_standby(url: str, cluster: str) -> tuple[ServiceRunner, ServiceRunner]:
+    """Start ``a``, wait until it works (so it holds the lease), then start ``b``."""
+    a, b = _runner(url, cluster, "a"), _runner(url, cluster, "b")
+    await a.start()
+    await asyncio.wait_for(a.working.wait(), 5)
+    await b.start()
+    return a, b
+
+
 async def _crash(runner: ServiceRunner) -> None:
     """Die without releasing anything: tasks cancelled, connection dropped."""
     tasks = [t for t in (runner._supervisor, runner._lease_task, *runner._tasks) if t is not None]
@@ -48,10 +57,7 @@ async def _crash(runner: ServiceRunner) -> None:
 
 
 async def test_exactly_one_holder_and_takeover_within_ttl(nats_url: str, cluster: str) -> None:
-    a, b = _runner(nats_url, cluster, "a"), _runner(nats_url, cluster, "b")
-    await a.start()
-    await asyncio.wait_for(a.working.wait(), 5)
-    await b.start()
+    a, b = await _holder_and_standby(nats_url, cluster)
     try:
         assert b.lease is not None
         assert a.lease is not None
@@ -100,10 +106,7 @@ async def test_holder_that_loses_the_lease_stops_working(nats_url: str, cluster:
 
 
 async def test_clean_stop_releases_the_lease_at_once(nats_url: str, cluster: str) -> None:
-    a, b = _runner(nats_url, cluster, "a"), _runner(nats_url, cluster, "b")
-    await a.start()
-    await asyncio.wait_for(a.working.wait(), 5)
-    await b.start()
+    a, b = await _holder_and_standby(nats_url, cluster)
     try:
         loop = asyncio.get_running_loop()
         stopped = loop.time()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
+import nats
 from tests.runtime.support import consumer, one_subscription, proposal, settings
 
 from spotvortex.contracts import ProposedAction, subjects
@@ -27,18 +28,16 @@ async def test_stop_finishes_in_flight_work_and_acks_it(nats_url: str, cluster: 
     )
     await runner.start()
     assert runner.context is not None
-    js = runner.context.bus.js
     await runner.context.publisher.publish(subjects.pool(cluster, PoolKind.ACTION, "p"), proposal(cluster, 1))
     await asyncio.wait_for(started.wait(), 10)
 
     stopping = asyncio.create_task(runner.stop())
-    await asyncio.sleep(0.05)
-    assert not stopping.done(), "stop waits for the handler in flight"
+    await asyncio.wait_for(runner._worker_stop.wait(), 5)  # the workers were told to stop ...
+    await asyncio.sleep(0)
+    assert not stopping.done(), "... and stop still waits for the handler in flight"
     release.set()
     await asyncio.wait_for(stopping, 10)
     assert finished == ["d-1"]
-
-    import nats
 
     nc = await nats.connect(nats_url)
     try:
@@ -48,4 +47,3 @@ async def test_stop_finishes_in_flight_work_and_acks_it(nats_url: str, cluster: 
         assert info.delivered.consumer_seq == 1
     finally:
         await nc.close()
-    del js

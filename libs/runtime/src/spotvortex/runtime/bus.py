@@ -37,8 +37,9 @@ async def _probe_credentials(options: dict[str, object]) -> None:
         nc = await nats.connect(**probe)  # type: ignore[arg-type]
     except Exception as err:
         if any(marker in str(err).lower() for marker in _AUTH_FAILURES):
-            servers = ", ".join(options["servers"])  # type: ignore[arg-type]
-            raise BusAuthError(f"NATS at {servers} refused the configured credentials: {err}") from None
+            raise BusAuthError(
+                f"NATS at {options['servers']} refused the configured credentials: {err}"
+            ) from None
         return
     await nc.close()
 
@@ -57,11 +58,13 @@ def tls_context(settings: NatsSettings) -> ssl.SSLContext | None:
 class Bus:
     """One NATS connection and its JetStream context, shared by a service's publisher and consumers."""
 
-    def __init__(self, nc: Client, js: JetStreamContext, settings: NatsSettings) -> None:
-        self.nc = nc
-        self.js = js
+    nc: Client
+    js: JetStreamContext
+
+    def __init__(self, settings: NatsSettings, metrics: RuntimeMetrics) -> None:
         self.settings = settings
-        self._closing: dict[str, bool] = {"now": False}
+        self._metrics = metrics
+        self._closing = False  # a disconnect while closing is expected, not worth a warning
 
     @property
     def connected(self) -> bool:
@@ -69,63 +72,67 @@ class Bus:
 
     @classmethod
     async def connect(cls, settings: NatsSettings, name: str, metrics: RuntimeMetrics) -> Bus:
-        service = metrics.service
+        bus = cls(settings, metrics)
+        options = bus._options(name)
+        await _probe_credentials(options)
+        bus.nc = await nats.connect(**options)  # type: ignore[arg-type]
+        bus.js = bus.nc.jetstream(timeout=settings.request_timeout_seconds)
+        bus._set_connected(True)
+        return bus
 
-        async def on_error(err: Exception) -> None:
-            log.warning("nats connection error: %s", err or type(err).__name__)
-
-        closing = {"now": False}
-
-        async def on_disconnected() -> None:
-            metrics.nats_connected.labels(service).set(0)
-            if not closing["now"]:
-                log.warning("nats disconnected; reconnecting")
-
-        async def on_reconnected() -> None:
-            metrics.nats_connected.labels(service).set(1)
-            log.info("nats reconnected")
-
-        async def on_closed() -> None:
-            metrics.nats_connected.labels(service).set(0)
-
+    def _options(self, name: str) -> dict[str, object]:
+        s = self.settings
         options: dict[str, object] = {
-            "servers": settings.servers,
+            "servers": s.servers,
             "name": name,
-            "error_cb": on_error,
-            "disconnected_cb": on_disconnected,
-            "reconnected_cb": on_reconnected,
-            "closed_cb": on_closed,
-            "connect_timeout": settings.connect_timeout_seconds,
-            "reconnect_time_wait": settings.reconnect_wait_seconds,
-            "max_reconnect_attempts": settings.max_reconnect_attempts,
+            "error_cb": self._on_error,
+            "disconnected_cb": self._on_disconnected,
+            "reconnected_cb": self._on_reconnected,
+            "closed_cb": self._on_closed,
+            "connect_timeout": s.connect_timeout_seconds,
+            "reconnect_time_wait": s.reconnect_wait_seconds,
+            "max_reconnect_attempts": s.max_reconnect_attempts,
             "allow_reconnect": True,
         }
-        if settings.user:
-            options["user"] = settings.user
-            options["password"] = settings.password or ""
-        if settings.token:
-            options["token"] = settings.token
-        if settings.creds_file:
-            options["user_credentials"] = settings.creds_file
-        if settings.nkey_seed_file:
-            options["nkeys_seed"] = settings.nkey_seed_file
-        context = tls_context(settings)
+        if s.user:
+            options["user"] = s.user
+            options["password"] = s.password or ""
+        if s.token:
+            options["token"] = s.token
+        if s.creds_file:
+            options["user_credentials"] = s.creds_file
+        if s.nkey_seed_file:
+            options["nkeys_seed"] = s.nkey_seed_file
+        context = tls_context(s)
         if context is not None:
             options["tls"] = context
-            if settings.tls_hostname:
-                options["tls_hostname"] = settings.tls_hostname
-        await _probe_credentials(options)
-        nc = await nats.connect(**options)  # type: ignore[arg-type]
-        metrics.nats_connected.labels(service).set(1)
-        bus = cls(nc, nc.jetstream(timeout=settings.request_timeout_seconds), settings)
-        bus._closing = closing
-        return bus
+            if s.tls_hostname:
+                options["tls_hostname"] = s.tls_hostname
+        return options
+
+    def _set_connected(self, up: bool) -> None:
+        self._metrics.nats_connected.labels(self._metrics.service).set(1 if up else 0)
+
+    async def _on_error(self, err: Exception) -> None:
+        log.warning("nats connection error: %s", err or type(err).__name__)
+
+    async def _on_disconnected(self) -> None:
+        self._set_connected(False)
+        if not self._closing:
+            log.warning("nats disconnected; reconnecting")
+
+    async def _on_reconnected(self) -> None:
+        self._set_connected(True)
+        log.info("nats reconnected")
+
+    async def _on_closed(self) -> None:
+        self._set_connected(False)
 
     async def close(self) -> None:
         """Flush what is buffered, then drain subscriptions and close."""
         if self.nc.is_closed:
             return
-        self._closing["now"] = True
+        self._closing = True
         try:
             if self.nc.is_connected:
                 await self.nc.flush(timeout=2)

@@ -15,7 +15,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 from nats.aio.msg import Msg
@@ -69,7 +69,7 @@ class Subscription(Generic[E]):
     consumer: ConsumerSpec
     decoder: Decoder[E]
     handler: Handler[E]
-    batch: int = 64
+    batch: int | None = None  # None: the service's ``fetch_batch`` setting
     fetch_timeout_seconds: float = 1.0
 
 
@@ -79,7 +79,7 @@ class _Stats:
     dead_lettered: int = 0
     retried: int = 0
     in_flight: int = 0
-    last_error: str | None = field(default=None)
+    last_error: str | None = None
 
 
 class ConsumerLoop(Generic[E]):
@@ -93,8 +93,10 @@ class ConsumerLoop(Generic[E]):
         metrics: RuntimeMetrics,
         tracer: trace.Tracer,
         clock: Clock,
+        default_batch: int = 64,
     ) -> None:
         self._js = js
+        self._batch = subscription.batch or default_batch
         self._sub = subscription
         self._cluster = cluster
         self._publisher = publisher
@@ -111,7 +113,7 @@ class ConsumerLoop(Generic[E]):
         try:
             while not stop.is_set():
                 try:
-                    msgs = await pull.fetch(self._sub.batch, timeout=self._sub.fetch_timeout_seconds)
+                    msgs = await pull.fetch(self._batch, timeout=self._sub.fetch_timeout_seconds)
                 except (TimeoutError, NatsTimeoutError):
                     continue
                 except ConnectionClosedError:

@@ -39,12 +39,9 @@ class HealthServer:
     async def start(self, host: str, port: int) -> int:
         self._runner = web.AppRunner(self._app, access_log=None)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, host, port)
-        await site.start()
-        server = site._server
-        assert server is not None
-        sockets = getattr(server, "sockets", None) or []
-        self.port = sockets[0].getsockname()[1] if sockets else port
+        await web.TCPSite(self._runner, host, port).start()
+        address = self._runner.addresses[0]  # (host, port[, ...]) of the socket actually bound
+        self.port = int(address[1])
         return self.port
 
     async def stop(self) -> None:

@@ -65,46 +65,44 @@ class Lease:
             self._revision is not None and self._deadline is not None and self._clock.now() < self._deadline
         )
 
-    async def current(self) -> LeaseRecord | None:
+    async def _read(self) -> tuple[int | None, LeaseRecord | None]:
+        """The KV revision of the lease key (``None`` when absent) and its record (``None`` when empty)."""
         try:
             entry = await self._kv.get(self._key)
         except KeyNotFoundError:
-            return None
-        if entry.value is None:
-            return None
-        return msgspec.json.decode(entry.value, type=LeaseRecord)
+            return None, None
+        record = msgspec.json.decode(entry.value, type=LeaseRecord) if entry.value else None
+        return entry.revision, record
+
+    async def current(self) -> LeaseRecord | None:
+        return (await self._read())[1]
 
     async def try_acquire(self) -> bool:
-        """One attempt to take or renew the lease; returns whether this replica holds it afterwards."""
+        """One attempt to take a free or expired lease (renewing a held one is :meth:`renew`'s job)."""
+        if self.held:
+            return True
         now = self._clock.now()
-        try:
-            entry = await self._kv.get(self._key)
-        except KeyNotFoundError:
-            entry = None
-        record = msgspec.json.decode(entry.value, type=LeaseRecord) if entry and entry.value else None
+        revision, record = await self._read()
         if record is not None and record.holder != self.holder and not record.expired(now):
             return False
-        renewing = record is not None and record.holder == self.holder and self._revision == entry.revision  # type: ignore[union-attr]
         new = LeaseRecord(
             holder=self.holder,
-            acquired_at=record.acquired_at if renewing and record else now,
+            acquired_at=now,
             renewed_at=now,
             ttl_seconds=self.ttl,
-            transitions=(record.transitions if record else 0) + (0 if renewing else 1),
+            transitions=(record.transitions if record else 0) + 1,
         )
         payload = msgspec.json.encode(new)
         try:
-            if entry is None:
+            if revision is None:
                 revision = await self._kv.create(self._key, payload)
             else:
-                revision = await self._kv.update(self._key, payload, last=entry.revision)
+                revision = await self._kv.update(self._key, payload, last=revision)
         except KeyWrongLastSequenceError:
             return False  # another replica wrote first
-        was_held = self.held
         self._revision = revision
         self._deadline = now + timedelta(seconds=self.ttl)
-        if not was_held:
-            self._on_acquired()
+        self._on_acquired()
         return True
 
     async def renew(self) -> bool:

@@ -166,6 +166,7 @@ class ServiceRunner:
                 metrics=self.metrics,
                 tracer=self.tracer,
                 clock=self.clock,
+                default_batch=self.settings.fetch_batch,
             )
             for sub in workers.subscriptions
         ]

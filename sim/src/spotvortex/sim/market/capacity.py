@@ -155,12 +155,13 @@ def _add_rebalances(
 
 def band_rate(advisor: AdvisorBands | None, region: str, instance_type: str, p: HazardParameters) -> float:
     """Capacity-loss episodes per hour for a pool, from its advisor band's monthly interruption frequency."""
-    monthly = advisor.monthly_interruption_rate(region, instance_type) if advisor else None
-    if monthly is None:
-        monthly = p.default_band_rate
     band = advisor.band(region, instance_type) if advisor else None
-    if band is not None and band.index == len(advisor.ranges) - 1:  # type: ignore[union-attr]
+    if advisor is None or band is None:
+        monthly = p.default_band_rate
+    elif band.index == len(advisor.ranges) - 1:  # the open-ended top band (">20%")
         monthly = p.top_band_rate
+    else:
+        monthly = advisor.monthly_interruption_rate(region, instance_type) or p.default_band_rate
     return -math.log(1 - min(monthly, 0.95)) / 720.0
 
 

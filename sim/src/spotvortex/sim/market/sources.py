@@ -36,15 +36,10 @@ class MarketFiles:
 
 
 def real_data_dir() -> Path | None:
+    """``$SPOTVORTEX_MARKET_DATA``, else the first ``shared/data`` beside this file or any folder above it."""
     configured = os.environ.get("SPOTVORTEX_MARKET_DATA")
     candidates = [Path(configured)] if configured else []
-    for parent in Path(__file__).resolve().parents:
-        candidates.append(parent / "shared" / "data")
-        if (parent / ".git").exists() or (
-            (parent / "pyproject.toml").exists() and (parent / "uv.lock").exists()
-        ):
-            candidates.append(parent.parent / "shared" / "data")
-            break
+    candidates += [parent / "shared" / "data" for parent in Path(__file__).resolve().parents]
     for candidate in candidates:
         if all((candidate / name).exists() for name in REAL_FILES.values()):
             return candidate
