@@ -77,6 +77,7 @@ class WatchHub:
             raise ValueError("history_size must be at least 1")
         self._history: deque[Change] = deque(maxlen=history_size)
         self._subs: set[Subscription] = set()
+        self._listeners: list[Callable[[Change], None]] = []
         self.compacted_rv = 0
         """Every change at or below this version has left the history."""
 
@@ -86,6 +87,17 @@ class WatchHub:
         self._history.append(change)
         for sub in list(self._subs):
             sub.offer(change)
+        for listener in list(self._listeners):
+            listener(change)
+
+    def listen(self, listener: Callable[[Change], None]) -> None:
+        """Call ``listener`` synchronously after every commit, in commit order.
+
+        In-process controllers (the simulated scheduler, kubelet, Karpenter) keep their indexes current this
+        way instead of re-listing. Listeners only record: one that wrote to the store would deliver its own
+        change to later listeners before the change that caused it, so writes belong in a later step.
+        """
+        self._listeners.append(listener)
 
     def compact(self, up_to_rv: int) -> None:
         """Forget history at or below ``up_to_rv`` (as etcd compaction does), so older resumes get 410."""

@@ -1,0 +1,1 @@
+"""Karpenter, simulated: NodePools, provisioning with spot fallback, interruption handling, consolidation."""

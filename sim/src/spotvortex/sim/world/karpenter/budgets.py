@@ -1,0 +1,109 @@
+"""NodePool disruption budgets: how many of a pool's nodes may be voluntarily disrupted right now.
+
+Karpenter's rule (disruption.md): each active budget allows ``roundup(total × pct)`` (or the count) minus
+nodes already being deleted or not ready; the most restrictive active budget wins; a budget with a
+``schedule`` is active for ``duration`` after each time its cron expression fires; ``reasons`` restrict a
+budget to some disruption reasons. Budgets never hold back spot interruptions.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
+from .nodepools import parse_duration
+
+_CRON_RANGES = ((0, 59), (0, 23), (1, 31), (1, 12), (0, 6))
+_MACROS = {
+    "@yearly": "0 0 1 1 *",
+    "@annually": "0 0 1 1 *",
+    "@monthly": "0 0 1 * *",
+    "@weekly": "0 0 * * 0",
+    "@daily": "0 0 * * *",
+    "@midnight": "0 0 * * *",
+    "@hourly": "0 * * * *",
+}
+
+
+def _field(spec: str, lo: int, hi: int) -> set[int]:
+    values: set[int] = set()
+    for part in spec.split(","):
+        step = 1
+        if "/" in part:
+            part, step_text = part.split("/", 1)
+            step = int(step_text)
+        if part == "*":
+            start, end = lo, hi
+        elif "-" in part:
+            a, b = part.split("-", 1)
+            start, end = int(a), int(b)
+        else:
+            start = int(part)
+            end = hi if step > 1 else start
+        if start < lo or end > hi or start > end:
+            raise ValueError(f"cron field {spec!r} out of range {lo}-{hi}")
+        values.update(range(start, end + 1, step))
+    return values
+
+
+def cron_matches(expression: str, moment: datetime) -> bool:
+    """Whether a standard 5-field cron expression (UTC) fires at ``moment``'s minute."""
+    fields = _MACROS.get(expression.strip(), expression).split()
+    if len(fields) != 5:
+        raise ValueError(f"cron expression needs 5 fields: {expression!r}")
+    minute, hour, dom, month, dow = (
+        _field(f, lo, hi) for f, (lo, hi) in zip(fields, _CRON_RANGES, strict=True)
+    )
+    weekday = (moment.weekday() + 1) % 7  # cron: Sunday = 0
+    return (
+        moment.minute in minute
+        and moment.hour in hour
+        and moment.month in month
+        and moment.day in dom
+        and weekday in dow
+    )
+
+
+def budget_active(budget: Mapping[str, Any], now: datetime) -> bool:
+    schedule = budget.get("schedule")
+    if not schedule:
+        return True
+    duration = parse_duration(budget.get("duration")) or 0.0
+    minute = now.replace(second=0, microsecond=0)
+    for back in range(int(duration // 60) + 1):
+        fired = minute - timedelta(minutes=back)
+        if cron_matches(schedule, fired) and now < fired + timedelta(seconds=duration):
+            return True
+    return False
+
+
+def budget_allowance(budget: Mapping[str, Any], total: int) -> int:
+    nodes = str(budget.get("nodes", "10%")).strip()
+    if nodes.endswith("%"):
+        return math.ceil(total * float(nodes[:-1]) / 100)
+    return int(nodes)
+
+
+def allowed_disruptions(
+    budgets: Iterable[Mapping[str, Any]],
+    *,
+    total: int,
+    disrupting: int,
+    now: datetime,
+    reason: str,
+) -> int:
+    """Nodes of the pool that may start a voluntary disruption for ``reason`` now (never negative)."""
+    allowed: int | None = None
+    for budget in budgets:
+        reasons = budget.get("reasons")
+        if reasons and reason not in reasons:
+            continue
+        if not budget_active(budget, now):
+            continue
+        cap = budget_allowance(budget, total)
+        allowed = cap if allowed is None else min(allowed, cap)
+    if allowed is None:
+        return max(0, total - disrupting)
+    return max(0, allowed - disrupting)

@@ -1,0 +1,267 @@
+"""Voluntary and involuntary disruption: interruption handling and consolidation.
+
+Interruption (with an interruption queue configured): on the notice Karpenter taints and drains the node at
+once and the evicted pods' replacement capacity launches in parallel; budgets do not apply. Without it the
+node simply disappears when the notice runs out.
+
+Consolidation (per NodePool ``consolidationPolicy``, after ``consolidateAfter`` of no pod churn on the node,
+within the pool's disruption budgets, one decision per pass):
+- ``Empty``: a node with no pods is removed;
+- ``Underutilized``: a node whose pods all fit on the other nodes is drained and removed; an on-demand node
+  whose pods fit on one cheaper new node (any NodePool, weights honoured) is replaced — the replacement is
+  launched first and the old node drained once it is Ready. Spot-to-spot replacement stays off, as with
+  Karpenter's default ``SpotToSpotConsolidation=false``. This is how Karpenter alone returns to spot.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from spotvortex.sim.kube.watch import Change
+from spotvortex.sim.world import labels as L
+from spotvortex.sim.world.core import World
+from spotvortex.sim.world.draining import Drainer
+from spotvortex.sim.world.fleet import Fleet
+from spotvortex.sim.world.machines import Machine
+from spotvortex.sim.world.predicates import node_admits, requests_of
+from spotvortex.sim.world.spot_market import SpotMarket
+from spotvortex.sim.world.state import PODS, NodeInfo, node_name_of
+
+from .budgets import allowed_disruptions
+from .nodepools import NodePoolView
+from .provisioner import Claim, Provisioner
+from .settings import KarpenterSettings
+
+
+class Disruption:
+    """Interruption handling and consolidation for Karpenter-owned nodes."""
+
+    def __init__(
+        self,
+        world: World,
+        fleet: Fleet,
+        provisioner: Provisioner,
+        spot_market: SpotMarket,
+        settings: KarpenterSettings,
+    ) -> None:
+        self.world = world
+        self.fleet = fleet
+        self.provisioner = provisioner
+        self.settings = settings
+        self.drainer = Drainer(world, fleet, retry_seconds=settings.eviction_retry_seconds)
+        self._last_churn: dict[str, datetime] = {}
+        self._replacing: dict[str, Machine] = {}  # replacement node -> node it replaces
+        self._quiet_since: tuple[int, datetime] | None = None
+        """(cluster generation, next time a node turns stable) of the last pass that found nothing to do."""
+        self._last_replace_check: datetime | None = None
+        if settings.interruption_handling:
+            spot_market.on_notice(self._interrupted)
+        world.state.observe(self._on_change)
+        fleet.on_registered(self._registered)
+        fleet.on_terminated(self._terminated)
+        if settings.consolidation:
+            world.timeline.after(
+                settings.consolidation_interval_seconds, "consolidation", self._consolidate_pass
+            )
+
+    # -- interruption --------------------------------------------------------------------------------------
+
+    def _interrupted(self, machine: Machine) -> None:
+        claim = self.provisioner.by_node.get(machine.node_name)
+        if claim is None:
+            return
+        claim.disrupting = True
+        self.drainer.drain(machine, "interruption")
+
+    # -- consolidation -------------------------------------------------------------------------------------
+
+    def _on_change(self, change: Change) -> None:
+        if change.resource == PODS:
+            for obj in (change.obj, change.old):
+                if obj is not None and node_name_of(obj):
+                    self._last_churn[node_name_of(obj)] = self.world.now
+
+    def _consolidate_pass(self) -> None:
+        try:
+            self._consolidate()
+        finally:
+            self.world.timeline.after(
+                self.settings.consolidation_interval_seconds, "consolidation", self._consolidate_pass
+            )
+
+    def _pool_claims(self, pool: str) -> list[Claim]:
+        return [c for c in self.provisioner.claims.values() if c.pool == pool]
+
+    def _stable(self, claim: Claim, pool: NodePoolView) -> bool:
+        machine = claim.machine
+        if machine.registered is None or claim.disrupting or machine.notice is not None:
+            return False
+        if pool.consolidate_after_seconds is None:
+            return False
+        since = self._last_churn.get(machine.node_name, machine.registered)
+        return self.world.now - since >= timedelta(seconds=pool.consolidate_after_seconds)
+
+    def _allowed(self, pool: NodePoolView, reason: str) -> int:
+        claims = self._pool_claims(pool.name)
+        disrupting = sum(1 for c in claims if c.disrupting or c.machine.registered is None)
+        return allowed_disruptions(
+            pool.budgets, total=len(claims), disrupting=disrupting, now=self.world.now, reason=reason
+        )
+
+    def _next_stable(self, pools: list[NodePoolView]) -> datetime:
+        """The earliest time a node not yet stable becomes a consolidation candidate."""
+        horizon = self.world.now + timedelta(days=365)
+        earliest = horizon
+        for pool in pools:
+            if pool.consolidate_after_seconds is None:
+                continue
+            for claim in self._pool_claims(pool.name):
+                if claim.machine.registered is None or self._stable(claim, pool):
+                    continue
+                since = self._last_churn.get(claim.machine.node_name, claim.machine.registered)
+                earliest = min(earliest, since + timedelta(seconds=pool.consolidate_after_seconds))
+        return earliest
+
+    def _consolidate(self) -> None:
+        """One disruption decision at most. Packing checks are skipped while nothing has moved and no
+        node has newly become stable; on-demand replacement is also re-checked every few passes because
+        spot capacity and prices move on their own."""
+        if self._replacing:
+            return
+        pools = [
+            p
+            for p in self.provisioner.pools()
+            if p.consolidation_policy in ("WhenEmpty", "WhenEmptyOrUnderutilized")
+        ]
+        now = self.world.now
+        generation = self.world.state.generation
+        quiet = (
+            self._quiet_since is not None
+            and self._quiet_since[0] == generation
+            and now < self._quiet_since[1]
+        )
+        recheck_replace = self._last_replace_check is None or now - self._last_replace_check >= timedelta(
+            seconds=5 * self.settings.consolidation_interval_seconds
+        )
+        if quiet and not recheck_replace:
+            return
+        others = self._placeable_nodes()
+        for pool in pools:
+            candidates = [
+                c for c in sorted(self._pool_claims(pool.name), key=lambda c: c.name) if self._stable(c, pool)
+            ]
+            if not quiet:
+                for claim in candidates:
+                    if not self.world.state.nodes.get(claim.machine.node_name) or self._has_pods(claim):
+                        continue
+                    if self._allowed(pool, "Empty") > 0:
+                        self._remove(claim, "consolidation-empty")
+                        return
+            if pool.consolidation_policy != "WhenEmptyOrUnderutilized":
+                continue
+            for claim in candidates:
+                if self._allowed(pool, "Underutilized") <= 0:
+                    break
+                if not quiet and self._fits_elsewhere(claim, others):
+                    self._remove(claim, "consolidation-delete")
+                    return
+                if claim.machine.capacity_type == L.ON_DEMAND and recheck_replace and self._replace(claim):
+                    return
+        if recheck_replace:
+            self._last_replace_check = now
+        self._quiet_since = (generation, self._next_stable(pools))
+
+    def _has_pods(self, claim: Claim) -> bool:
+        return any(True for _ in self.world.state.pods_on(claim.machine.node_name))
+
+    def _placeable_nodes(self) -> list[NodeInfo]:
+        return [
+            n
+            for name, n in sorted(self.world.state.nodes.items())
+            if n.ready and not n.unschedulable and not n.deleting and name not in self.drainer.draining
+        ]
+
+    def _remove(self, claim: Claim, reason: str) -> None:
+        claim.disrupting = True
+        self.drainer.drain(claim.machine, reason)
+
+    def _fits_elsewhere(self, claim: Claim, placeable: list[NodeInfo]) -> bool:
+        pods = list(self.world.state.pods_on(claim.machine.node_name))
+        if not pods:
+            return True
+        others = [n for n in placeable if n.name != claim.machine.node_name]
+        free = {
+            n.name: [
+                n.allocatable_cpu - n.used_cpu,
+                n.allocatable_memory - n.used_memory,
+                n.allocatable_pods - len(n.pods),
+            ]
+            for n in others
+        }
+        for pod in sorted(pods, key=lambda p: -requests_of(p)[0]):
+            cpu, mem = requests_of(pod)
+            target = next(
+                (
+                    n
+                    for n in others
+                    if free[n.name][0] >= cpu
+                    and free[n.name][1] >= mem
+                    and free[n.name][2] >= 1
+                    and node_admits(pod, n.labels, n.taints)
+                ),
+                None,
+            )
+            if target is None:
+                return False
+            f = free[target.name]
+            f[0], f[1], f[2] = f[0] - cpu, f[1] - mem, f[2] - 1
+        return True
+
+    def _replace(self, claim: Claim) -> bool:
+        pods = list(self.world.state.pods_on(claim.machine.node_name))
+        if not pods:
+            return False
+        pods.sort(key=lambda p: -requests_of(p)[0])
+        choice = self.provisioner.choose(pods[0], pods, self.provisioner.pools())
+        if choice is None:
+            return False
+        pool, offering = choice
+        m = claim.machine
+        now = self.world.now
+        current = self.world.market.price(m.instance_type, m.zone, m.capacity_type, now)
+        price = self.world.market.price(offering.shape.name, offering.zone, offering.capacity_type, now)
+        if current is None or price is None or price >= current:
+            return False
+        labels = pool.node_labels(offering)
+        cpu_free, mem_free, slots = (
+            offering.shape.allocatable_cpu_millis,
+            offering.shape.allocatable_memory_mib,
+            offering.shape.max_pods,
+        )
+        for pod in pods:
+            cpu, mem = requests_of(pod)
+            if cpu > cpu_free or mem > mem_free or slots < 1 or not node_admits(pod, labels, pool.taints):
+                return False
+            cpu_free, mem_free, slots = cpu_free - cpu, mem_free - mem, slots - 1
+        claim.disrupting = True
+        replacement = self.provisioner.launch(pool, offering)
+        self._replacing[replacement.machine.node_name] = m
+        self.world.journal.record(
+            "consolidation-replace",
+            node=m.node_name,
+            replacement=replacement.machine.node_name,
+            capacity=offering.capacity_type,
+        )
+        return True
+
+    def _registered(self, machine: Machine) -> None:
+        old = self._replacing.pop(machine.node_name, None)
+        if old is not None:
+            self.drainer.drain(old, "consolidation-replace")
+
+    def _terminated(self, machine: Machine) -> None:
+        old = self._replacing.pop(machine.node_name, None)
+        if old is not None and old.terminated is None:
+            claim = self.provisioner.by_node.get(old.node_name)
+            if claim is not None and old.node_name not in self.drainer.draining:
+                claim.disrupting = False
