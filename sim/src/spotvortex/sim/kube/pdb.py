@@ -8,10 +8,10 @@ follow the controller's rules exactly: percentages round up, and ``maxUnavailabl
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from .selectors import label_selector_matches
+from .selectors import label_selector_matches, labels_match, requirements_from_label_selector
 
 
 def resolve_int_or_percent(value: int | str, total: int, round_up: bool = True) -> int:
@@ -74,15 +74,63 @@ def disruptions_allowed(current_healthy: int, desired: int) -> int:
     return max(0, current_healthy - desired)
 
 
+ScaleOf = Callable[[str, Mapping[str, Any]], "int | None"]
+"""(namespace, controller ownerReference) → the controller's replica count, when known."""
+
+
+def _controller(pod: Mapping[str, Any]) -> Mapping[str, Any] | None:
+    for ref in (pod.get("metadata") or {}).get("ownerReferences") or []:
+        if ref.get("controller"):
+            return ref  # type: ignore[no-any-return]
+    return None
+
+
+def expected_count(
+    spec: Mapping[str, Any], selected: list[Mapping[str, Any]], namespace: str, scale_of: ScaleOf | None
+) -> int:
+    """Like the disruption controller: an integer ``minAvailable`` counts pods; ``maxUnavailable`` and
+    percentages count the controllers' replicas, so evicted pods still count until replaced."""
+    min_available = spec.get("minAvailable")
+    if scale_of is None or (min_available is not None and not str(min_available).endswith("%")):
+        return len(selected)
+    total, seen, loose = 0, set(), 0
+    for pod in selected:
+        ref = _controller(pod)
+        key = (ref.get("kind"), ref.get("name")) if ref else None
+        if key is None:
+            loose += 1
+            continue
+        if key in seen:
+            continue
+        seen.add(key)
+        scale = scale_of(namespace, ref) if ref else None
+        total += scale if scale is not None else sum(1 for p in selected if _controller(p) == ref)
+    return total + loose
+
+
 def compute_pdb_status(
-    pdb: Mapping[str, Any], pods: Iterable[Mapping[str, Any]], previous: Mapping[str, Any] | None, now: str
+    pdb: Mapping[str, Any],
+    pods: Iterable[Mapping[str, Any]],
+    previous: Mapping[str, Any] | None,
+    now: str,
+    scale_of: ScaleOf | None = None,
 ) -> dict[str, Any]:
     """The status the disruption controller would write for ``pdb`` given the namespace's ``pods``.
 
-    ``previous`` is the old status so the condition's ``lastTransitionTime`` only moves on a flip.
+    ``previous`` is the old status so the condition's ``lastTransitionTime`` only moves on a flip;
+    ``scale_of`` tells controllers' replica counts (without it, the selected pods are the expectation).
     """
-    selected = [p for p in pods if pdb_selects(pdb, p)]
-    expected = len(selected)
+    selector = (pdb.get("spec") or {}).get("selector")
+    namespace = (pdb.get("metadata") or {}).get("namespace")
+    reqs = requirements_from_label_selector(selector) if selector is not None else None
+    selected = [
+        p
+        for p in pods
+        if reqs is not None
+        and (p.get("metadata") or {}).get("namespace") == namespace
+        and labels_match(reqs, (p.get("metadata") or {}).get("labels"))
+    ]
+    expected = expected_count(pdb.get("spec") or {}, selected, namespace or "", scale_of)
     healthy = sum(1 for p in selected if is_pod_healthy(p))
     desired = desired_healthy(pdb.get("spec") or {}, expected)
     allowed = disruptions_allowed(healthy, desired)

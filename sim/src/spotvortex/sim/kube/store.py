@@ -22,7 +22,7 @@ from .errors import STALE_OBJECT, ApiError, already_exists, conflict, invalid, n
 from .eviction import eviction_refusal
 from .objects import generated_name, meta, name_problem, new_uid, rfc3339, spec_part, wall_now
 from .patch import MERGE_PATCH, apply_patch, check_patch_type
-from .pdb import compute_pdb_status, pdb_selects
+from .pdb import ScaleOf, compute_pdb_status, pdb_selects
 from .resources import Registry, ResourceType
 from .strategy import (
     Scope,
@@ -68,6 +68,8 @@ class Store:
         self._rv = 0
         self._objects: dict[tuple[str, str], dict[ObjKey, Obj]] = {rt.key: {} for rt in registry.types}
         self.deletions: list[DeletionRecord] = []
+        self.scale_of: ScaleOf | None = None
+        """Set by whoever plays the workload controllers, so PDBs count replicas like on a cluster."""
 
     # -- lookups ---------------------------------------------------------------------------------------
 
@@ -139,23 +141,42 @@ class Store:
             self._objects[rt.key].pop(key, None)
         else:
             self._objects[rt.key][key] = new
-        self.hub.publish(Change(self._rv, event, rt.key, copy.deepcopy(new), copy.deepcopy(old)))
-        if derive and rt.kind in ("Pod", "PodDisruptionBudget"):
-            self._refresh_pdbs(new["metadata"].get("namespace") or "")
+        # Stored objects are never changed in place (every write stores a fresh object), so the change can
+        # share them; whoever alters an object for the wire copies it first (``present.as_version``).
+        self.hub.publish(Change(self._rv, event, rt.key, new, old))
+        if derive and rt.kind == "Pod":
+            self._refresh_pdbs(
+                new["metadata"].get("namespace") or "", [o for o in (new, old) if o is not None]
+            )
+        elif derive and rt.kind == "PodDisruptionBudget":
+            self._refresh_pdbs(new["metadata"].get("namespace") or "", None)
         return new
 
-    def _refresh_pdbs(self, namespace: str) -> None:
-        """Act as the disruption controller for one namespace."""
+    def _refresh_pdbs(self, namespace: str, pods_changed: builtins.list[Obj] | None) -> None:
+        """Act as the disruption controller for one namespace: recompute the PDBs a change concerns
+        (those selecting the changed pod, or all of them after a PDB write)."""
         pdb_rt = self.registry.get("policy", "poddisruptionbudgets")
         pod_rt = self.registry.get("", "pods")
-        budgets = [
-            (key, pdb) for key, pdb in sorted(self._objects[pdb_rt.key].items()) if key[0] == namespace
-        ]
+        budgets = []
+        for key, pdb in sorted(self._objects[pdb_rt.key].items()):
+            if key[0] != namespace:
+                continue
+            if pods_changed is not None:
+                selector = (pdb.get("spec") or {}).get("selector")
+                if selector is None:
+                    continue
+                reqs = selectors.requirements_from_label_selector(selector)
+                if not any(
+                    selectors.labels_match(reqs, (p.get("metadata") or {}).get("labels"))
+                    for p in pods_changed
+                ):
+                    continue
+            budgets.append((key, pdb))
         if not budgets:
             return
         pods = [p for (ns, _), p in self._objects[pod_rt.key].items() if ns == namespace]
         for _, pdb in budgets:
-            status = compute_pdb_status(pdb, pods, pdb.get("status"), rfc3339(self._now()))
+            status = compute_pdb_status(pdb, pods, pdb.get("status"), rfc3339(self._now()), self.scale_of)
             if status != pdb.get("status"):
                 updated = copy.deepcopy(pdb)
                 updated["status"] = status

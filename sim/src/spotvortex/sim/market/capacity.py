@@ -93,6 +93,8 @@ class HazardParameters:
     spurious_rebalance_ratio: float = 0.5
     default_band_rate: float = 0.125
     top_band_rate: float = 0.25
+    rate_multiplier: float = 1.0
+    """Scales every pool's calibrated rate (1 = as the advisor says); stress scenarios raise it."""
 
 
 def _rng(seed: int, *parts: str) -> random.Random:
@@ -162,7 +164,7 @@ def band_rate(advisor: AdvisorBands | None, region: str, instance_type: str, p: 
         monthly = p.top_band_rate
     else:
         monthly = advisor.monthly_interruption_rate(region, instance_type) or p.default_band_rate
-    return -math.log(1 - min(monthly, 0.95)) / 720.0
+    return p.rate_multiplier * -math.log(1 - min(monthly, 0.95)) / 720.0
 
 
 def from_hazard(

@@ -31,6 +31,8 @@ class Hazard(Strict, frozen=True, kw_only=True):
     mean_outage_minutes: float = 40.0
     rebalance_before_loss: float = 0.5
     spurious_rebalance_ratio: float = 0.5
+    rate_multiplier: Annotated[float, msgspec.Meta(ge=0)] = 1.0
+    """Scales every pool's advisor-calibrated loss rate (stress scenarios)."""
 
 
 class Market(Strict, frozen=True, kw_only=True):
@@ -100,7 +102,8 @@ class Workload(Strict, frozen=True, kw_only=True):
     cpu: str | int | float
     memory: str
     kind: Literal["Deployment", "StatefulSet"] = "Deployment"
-    namespace: Name = "default"
+    namespace: str = "default"
+    """May contain ``{pool}``: each copy of a pool then gets its own namespace."""
     startup: Duration = "30s"
     priority: int = 0
     capacity_types: list[Literal["spot", "on-demand"]] | None = None

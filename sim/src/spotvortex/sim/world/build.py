@@ -109,6 +109,7 @@ def _capacity(
         mean_outage_minutes=h.mean_outage_minutes,
         rebalance_before_loss=h.rebalance_before_loss,
         spurious_rebalance_ratio=h.spurious_rebalance_ratio,
+        rate_multiplier=h.rate_multiplier,
     )
     if kind == "none":
         return None
@@ -165,7 +166,7 @@ def workload_specs(scenario: Scenario) -> list[WorkloadSpec]:
                     replicas=w.replicas,
                     cpu_millis=cpu_millis(w.cpu),
                     memory_mib=memory_mib(w.memory),
-                    namespace=w.namespace,
+                    namespace=w.namespace.format(pool=concrete),
                     kind=w.kind,
                     startup_seconds=seconds(w.startup),
                     priority=w.priority,
@@ -276,6 +277,7 @@ def build(
     duration: timedelta | None = None,
     karpenter: KarpenterSettings | None = None,
     now: Callable[[], datetime] | None = None,
+    kube_port: int = 0,
 ) -> SimCluster:
     """Build and warm-start the scenario's world. ``world_start`` shifts the market onto another date."""
     seed = scenario.seed if seed is None else seed
@@ -304,7 +306,7 @@ def build(
     )
     shapes = catalogue(scenario, view)
     timeline = Timeline(start)
-    emulator = KubeEmulator(now=now or (lambda: timeline.now), seed=seed)
+    emulator = KubeEmulator(now=now or (lambda: timeline.now), seed=seed, port=kube_port)
     world = World(emulator.store, timeline, view, seed=seed)
     k = scenario.karpenter
     settings = karpenter or KarpenterSettings(

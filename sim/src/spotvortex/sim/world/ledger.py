@@ -110,6 +110,8 @@ class Ledger:
         spot_cost = od_cost = spot_h = od_h = 0.0
         interruptions = 0
         for m in self.fleet.history:
+            if m.notice is not None and self.opened <= m.notice <= end:
+                interruptions += 1
             start = max(m.launched, self.opened)
             stop = min(m.terminated or end, end)
             if stop <= start:
@@ -120,8 +122,6 @@ class Ledger:
                 spot_cost, spot_h = spot_cost + cost, spot_h + hours
             else:
                 od_cost, od_h = od_cost + cost, od_h + hours
-            if m.notice is not None and self.opened <= m.notice <= end:
-                interruptions += 1
         penalty = events = 0.0
         minutes = 0.0
         for a in self.workloads.values():

@@ -6,6 +6,7 @@ its Node carries the labels a real EKS node has, for whichever autoscaler launch
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -82,6 +83,7 @@ def node_labels(machine: Machine, region: str, extra: Mapping[str, str]) -> dict
 def node_object(machine: Machine, now: datetime) -> dict[str, Any]:
     shape = machine.shape
     stamp = rfc3339(now)
+    digest = hashlib.sha256(machine.instance_id.encode()).hexdigest()
     return {
         "apiVersion": "v1",
         "kind": "Node",
@@ -113,6 +115,11 @@ def node_object(machine: Machine, now: datetime) -> dict[str, Any]:
                 }
             ],
             "nodeInfo": {
+                "machineID": digest[:32],
+                "systemUUID": f"ec2{digest[3:8]}-{digest[8:12]}-{digest[12:16]}-{digest[16:20]}-{digest[20:32]}",
+                "bootID": f"{digest[32:40]}-{digest[40:44]}-{digest[44:48]}-{digest[48:52]}-{digest[52:64]}",
+                "kernelVersion": "6.1.140-154.222.amzn2023.x86_64",
+                "kubeProxyVersion": "v1.33.0-eks",
                 "architecture": shape.arch,
                 "operatingSystem": "linux",
                 "kubeletVersion": "v1.33.0-eks",

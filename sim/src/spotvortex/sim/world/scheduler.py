@@ -21,8 +21,33 @@ from .state import NodeInfo, pod_key
 Obj = dict[str, Any]
 
 
+CORDON_TAINT = {"key": "node.kubernetes.io/unschedulable", "effect": "NoSchedule"}
+
+
 def _placeable(node: NodeInfo) -> bool:
-    return node.ready and not node.unschedulable and not node.deleting
+    return node.ready and not node.deleting
+
+
+def _admits(pod: Obj, node: NodeInfo) -> bool:
+    """Labels and taints; a cordoned node behaves as if tainted ``node.kubernetes.io/unschedulable``."""
+    taints = [*node.taints, CORDON_TAINT] if node.unschedulable else node.taints
+    return node_admits(pod, node.labels, taints)
+
+
+def candidates(
+    pod: Obj, nodes: list[NodeInfo], by_label: dict[tuple[str, str], list[NodeInfo]]
+) -> list[NodeInfo]:
+    """Nodes carrying every ``nodeSelector`` label (the cheap part of filtering, done by index)."""
+    selector = (pod.get("spec") or {}).get("nodeSelector") or {}
+    if not selector:
+        return nodes
+    lists = [by_label.get((k, str(v)), []) for k, v in selector.items()]
+    shortest = min(lists, key=len)
+    return shortest
+
+
+def nominated_node(pod: Obj) -> str:
+    return str((pod.get("status") or {}).get("nominatedNodeName") or "")
 
 
 def _score(node: NodeInfo, cpu: int, memory: int) -> tuple[float, str]:
@@ -44,6 +69,7 @@ class Scheduler:
     def __init__(self, world: World, *, preemption: bool = True) -> None:
         self.world = world
         self.preemption = preemption
+        self._held: dict[str, dict[tuple[str, str], tuple[int, int, int]]] = {}
         world.add_reconciler("scheduler", self.schedule)
 
     def schedule(self) -> None:
@@ -52,15 +78,39 @@ class Scheduler:
             return
         pods = sorted(state.pending_pods(), key=lambda p: (-priority_of(p), pod_key(p)))
         nodes = [n for _, n in sorted(state.nodes.items()) if _placeable(n)]
+        # Room freed by preemption is held for the nominated pod against pods of no higher priority,
+        # as kube-scheduler does; otherwise recreated victims would take it back forever.
+        self._held = {}
+        for pod in pods:
+            if nominated_node(pod):
+                cpu, mem = requests_of(pod)
+                self._held.setdefault(nominated_node(pod), {})[pod_key(pod)] = (priority_of(pod), cpu, mem)
+        by_label: dict[tuple[str, str], list[NodeInfo]] = {}
+        for node in nodes:
+            for item in node.labels.items():
+                by_label.setdefault(item, []).append(node)
         for pod in pods:
             if pod_key(pod) not in state.pending:
                 continue
             cpu, mem = requests_of(pod)
-            fitting = [n for n in nodes if n.fits(cpu, mem) and node_admits(pod, n.labels, n.taints)]
+            fitting = [
+                n
+                for n in candidates(pod, nodes, by_label)
+                if self._fits(pod, n, cpu, mem) and _admits(pod, n)
+            ]
             if fitting:
-                self._bind(pod, min(fitting, key=lambda n: _score(n, cpu, mem)))
-            elif not (self.preemption and self._preempt(pod, nodes, cpu, mem)):
+                target = next((n for n in fitting if n.name == nominated_node(pod)), None)
+                self._bind(pod, target or min(fitting, key=lambda n: _score(n, cpu, mem)))
+                self._held.get(nominated_node(pod), {}).pop(pod_key(pod), None)
+            elif not (self.preemption and self._preempt(pod, candidates(pod, nodes, by_label), cpu, mem)):
                 self._mark_unschedulable(pod, len(nodes))
+
+    def _fits(self, pod: Obj, node: NodeInfo, cpu: int, mem: int) -> bool:
+        priority, key = priority_of(pod), pod_key(pod)
+        held = [v for k, v in self._held.get(node.name, {}).items() if k != key and v[0] >= priority]
+        return node.fits(cpu + sum(h[1] for h in held), mem + sum(h[2] for h in held)) and (
+            len(node.pods) + len(held) < node.allocatable_pods
+        )
 
     def _bind(self, pod: Obj, node: NodeInfo) -> None:
         m = pod["metadata"]
@@ -96,27 +146,35 @@ class Scheduler:
         )
 
     def _preempt(self, pod: Obj, nodes: list[NodeInfo], cpu: int, mem: int) -> bool:
-        """Evict the fewest, lowest-priority pods on one node so ``pod`` fits; False when none would do."""
+        """Evict lower-priority pods on one node so ``pod`` fits; False when no node would do.
+
+        As kube-scheduler: on each node remove every lower-priority pod, then reprieve them back, highest
+        priority first, while the pod still fits; pick the node with the fewest, lowest-priority victims.
+        """
         priority = priority_of(pod)
         best: tuple[tuple[int, int, str], NodeInfo, list[Obj]] | None = None
         for node in nodes:
-            if not node_admits(pod, node.labels, node.taints):
+            if not _admits(pod, node):
                 continue
-            lower = sorted(
-                (p for p in self.world.state.pods_on(node.name) if priority_of(p) < priority),
-                key=lambda p: (priority_of(p), pod_key(p)),
-            )
+            lower = [p for p in self.world.state.pods_on(node.name) if priority_of(p) < priority]
+            if not lower:
+                continue
             free_cpu = node.allocatable_cpu - node.used_cpu
             free_mem = node.allocatable_memory - node.used_memory
             free_slots = node.allocatable_pods - len(node.pods)
-            victims: list[Obj] = []
             for victim in lower:
-                if free_cpu >= cpu and free_mem >= mem and free_slots >= 1:
-                    break
                 vcpu, vmem = requests_of(victim)
                 free_cpu, free_mem, free_slots = free_cpu + vcpu, free_mem + vmem, free_slots + 1
-                victims.append(victim)
-            if not (free_cpu >= cpu and free_mem >= mem and free_slots >= 1) or not victims:
+            if not (free_cpu >= cpu and free_mem >= mem and free_slots >= 1):
+                continue
+            victims: list[Obj] = []
+            for candidate in sorted(lower, key=lambda p: (-priority_of(p), pod_key(p))):
+                vcpu, vmem = requests_of(candidate)
+                if free_cpu - vcpu >= cpu and free_mem - vmem >= mem and free_slots - 1 >= 1:
+                    free_cpu, free_mem, free_slots = free_cpu - vcpu, free_mem - vmem, free_slots - 1
+                else:
+                    victims.append(candidate)
+            if not victims:
                 continue
             rank = (len(victims), max(priority_of(v) for v in victims), node.name)
             if best is None or rank < best[0]:
@@ -132,4 +190,6 @@ class Scheduler:
         self.world.store.patch(
             "pods", m["name"], {"status": {"nominatedNodeName": node.name}}, namespace=m.get("namespace")
         )
+        cpu_req, mem_req = requests_of(pod)
+        self._held.setdefault(node.name, {})[pod_key(pod)] = (priority, cpu_req, mem_req)
         return True

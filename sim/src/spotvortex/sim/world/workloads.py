@@ -9,6 +9,7 @@ one), which is what makes an interruption cost readiness rather than replicas.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -145,7 +146,16 @@ class Workloads:
         self.world = world
         self.specs = {s.name: s for s in specs}
         self._owned: dict[tuple[str, str], str] = {}
+        self._controllers = {
+            (s.namespace, pod_manifest(s, "x")["metadata"]["ownerReferences"][0]["name"]): s for s in specs
+        }
         world.state.observe(self._on_change)
+        world.store.scale_of = self.scale_of
+
+    def scale_of(self, namespace: str, owner: Mapping[str, Any]) -> int | None:
+        """Replicas of the workload behind a ReplicaSet/StatefulSet owner reference."""
+        spec = self._controllers.get((namespace, str(owner.get("name"))))
+        return spec.replicas if spec is not None else None
 
     def create_all(self) -> None:
         store = self.world.store

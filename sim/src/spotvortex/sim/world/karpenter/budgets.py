@@ -15,7 +15,7 @@ from typing import Any
 
 from .nodepools import parse_duration
 
-_CRON_RANGES = ((0, 59), (0, 23), (1, 31), (1, 12), (0, 6))
+_CRON_RANGES = ((0, 59), (0, 23), (1, 31), (1, 12), (0, 7))
 _MACROS = {
     "@yearly": "0 0 1 1 *",
     "@annually": "0 0 1 1 *",
@@ -25,6 +25,21 @@ _MACROS = {
     "@midnight": "0 0 * * *",
     "@hourly": "0 * * * *",
 }
+
+
+_NAMES = {
+    **{d: i for i, d in enumerate(("sun", "mon", "tue", "wed", "thu", "fri", "sat"))},
+    **{
+        m: i + 1
+        for i, m in enumerate(
+            ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+        )
+    },
+}
+
+
+def _number(text: str) -> int:
+    return _NAMES[text.lower()] if text.lower() in _NAMES else int(text)
 
 
 def _field(spec: str, lo: int, hi: int) -> set[int]:
@@ -38,9 +53,9 @@ def _field(spec: str, lo: int, hi: int) -> set[int]:
             start, end = lo, hi
         elif "-" in part:
             a, b = part.split("-", 1)
-            start, end = int(a), int(b)
+            start, end = _number(a), _number(b)
         else:
-            start = int(part)
+            start = _number(part)
             end = hi if step > 1 else start
         if start < lo or end > hi or start > end:
             raise ValueError(f"cron field {spec!r} out of range {lo}-{hi}")
@@ -57,13 +72,14 @@ def cron_matches(expression: str, moment: datetime) -> bool:
         _field(f, lo, hi) for f, (lo, hi) in zip(fields, _CRON_RANGES, strict=True)
     )
     weekday = (moment.weekday() + 1) % 7  # cron: Sunday = 0
-    return (
-        moment.minute in minute
-        and moment.hour in hour
-        and moment.month in month
-        and moment.day in dom
-        and weekday in dow
-    )
+    if 7 in dow:
+        dow.add(0)
+    day_of_month, day_of_week = fields[2], fields[4]
+    if day_of_month.startswith("*") or day_of_week.startswith("*"):
+        day_ok = moment.day in dom and weekday in dow
+    else:  # both restricted: standard cron matches either
+        day_ok = moment.day in dom or weekday in dow
+    return moment.minute in minute and moment.hour in hour and moment.month in month and day_ok
 
 
 def budget_active(budget: Mapping[str, Any], now: datetime) -> bool:
@@ -100,7 +116,11 @@ def allowed_disruptions(
         reasons = budget.get("reasons")
         if reasons and reason not in reasons:
             continue
-        if not budget_active(budget, now):
+        try:
+            active = budget_active(budget, now)
+        except ValueError:
+            return 0  # an unreadable schedule fails closed, as Karpenter does
+        if not active:
             continue
         cap = budget_allowance(budget, total)
         allowed = cap if allowed is None else min(allowed, cap)

@@ -24,12 +24,13 @@ from spotvortex.sim.world.draining import Drainer
 from spotvortex.sim.world.fleet import Fleet
 from spotvortex.sim.world.machines import Machine
 from spotvortex.sim.world.predicates import node_admits, requests_of
+from spotvortex.sim.world.scheduler import candidates
 from spotvortex.sim.world.spot_market import SpotMarket
 from spotvortex.sim.world.state import PODS, NodeInfo, node_name_of
 
 from .budgets import allowed_disruptions
 from .nodepools import NodePoolView
-from .provisioner import Claim, Provisioner
+from .provisioner import NODEPOOLS, Claim, Provisioner
 from .settings import KarpenterSettings
 
 
@@ -57,6 +58,7 @@ class Disruption:
         if settings.interruption_handling:
             spot_market.on_notice(self._interrupted)
         world.state.observe(self._on_change)
+        world.store.hub.listen(self._nodepools_changed)
         fleet.on_registered(self._registered)
         fleet.on_terminated(self._terminated)
         if settings.consolidation:
@@ -71,6 +73,8 @@ class Disruption:
         if claim is None:
             return
         claim.disrupting = True
+        # The interruption controller marks the offering unavailable, so the replacement goes elsewhere.
+        self.provisioner.mark_unavailable(machine.instance_type, machine.zone, machine.capacity_type)
         self.drainer.drain(machine, "interruption")
 
     # -- consolidation -------------------------------------------------------------------------------------
@@ -81,6 +85,10 @@ class Disruption:
                 if obj is not None and node_name_of(obj):
                     self._last_churn[node_name_of(obj)] = self.world.now
 
+    def _nodepools_changed(self, change: Change) -> None:
+        if change.resource == NODEPOOLS:
+            self._quiet_since = None
+
     def _consolidate_pass(self) -> None:
         try:
             self._consolidate()
@@ -90,7 +98,7 @@ class Disruption:
             )
 
     def _pool_claims(self, pool: str) -> list[Claim]:
-        return [c for c in self.provisioner.claims.values() if c.pool == pool]
+        return [c for _, c in sorted(self.provisioner.by_pool.get(pool, {}).items())]
 
     def _stable(self, claim: Claim, pool: NodePoolView) -> bool:
         machine = claim.machine
@@ -102,10 +110,11 @@ class Disruption:
         return self.world.now - since >= timedelta(seconds=pool.consolidate_after_seconds)
 
     def _allowed(self, pool: NodePoolView, reason: str) -> int:
-        claims = self._pool_claims(pool.name)
-        disrupting = sum(1 for c in claims if c.disrupting or c.machine.registered is None)
+        """Karpenter counts the pool's nodes, and deleting or not-ready ones against the budget."""
+        nodes = [c for c in self._pool_claims(pool.name) if c.machine.registered is not None]
+        disrupting = sum(1 for c in nodes if c.disrupting or c.machine.notice is not None)
         return allowed_disruptions(
-            pool.budgets, total=len(claims), disrupting=disrupting, now=self.world.now, reason=reason
+            pool.budgets, total=len(nodes), disrupting=disrupting, now=self.world.now, reason=reason
         )
 
     def _next_stable(self, pools: list[NodePoolView]) -> datetime:
@@ -143,33 +152,59 @@ class Disruption:
         recheck_replace = self._last_replace_check is None or now - self._last_replace_check >= timedelta(
             seconds=5 * self.settings.consolidation_interval_seconds
         )
-        if quiet and not recheck_replace:
+        if quiet:
+            if recheck_replace:
+                self._last_replace_check = now
+                self._replace_on_demand(pools)
             return
         others = self._placeable_nodes()
+        by_label: dict[tuple[str, str], list[NodeInfo]] = {}
+        for node in others:
+            for item in node.labels.items():
+                by_label.setdefault(item, []).append(node)
+        held_by_budget = False
         for pool in pools:
-            candidates = [
-                c for c in sorted(self._pool_claims(pool.name), key=lambda c: c.name) if self._stable(c, pool)
+            candidates = [c for c in self._pool_claims(pool.name) if self._stable(c, pool)]
+            empty = [
+                c
+                for c in candidates
+                if self.world.state.nodes.get(c.machine.node_name) and not self._has_pods(c)
             ]
-            if not quiet:
-                for claim in candidates:
-                    if not self.world.state.nodes.get(claim.machine.node_name) or self._has_pods(claim):
-                        continue
-                    if self._allowed(pool, "Empty") > 0:
-                        self._remove(claim, "consolidation-empty")
-                        return
-            if pool.consolidation_policy != "WhenEmptyOrUnderutilized":
+            if empty:
+                if self._allowed(pool, "Empty") > 0:
+                    self._remove(empty[0], "consolidation-empty")
+                    return
+                held_by_budget = True
+            if pool.consolidation_policy != "WhenEmptyOrUnderutilized" or not candidates:
+                continue
+            if self._allowed(pool, "Underutilized") <= 0:
+                held_by_budget = True
                 continue
             for claim in candidates:
-                if self._allowed(pool, "Underutilized") <= 0:
-                    break
-                if not quiet and self._fits_elsewhere(claim, others):
+                if self._fits_elsewhere(claim, others, by_label):
                     self._remove(claim, "consolidation-delete")
-                    return
-                if claim.machine.capacity_type == L.ON_DEMAND and recheck_replace and self._replace(claim):
                     return
         if recheck_replace:
             self._last_replace_check = now
-        self._quiet_since = (generation, self._next_stable(pools))
+            if self._replace_on_demand(pools):
+                return
+        # A budget may open with time (a schedule) or by an edit, so a held pass is never "quiet".
+        self._quiet_since = None if held_by_budget else (generation, self._next_stable(pools))
+
+    def _replace_on_demand(self, pools: list[NodePoolView]) -> bool:
+        for pool in pools:
+            if pool.consolidation_policy != "WhenEmptyOrUnderutilized":
+                continue
+            on_demand = [
+                c
+                for c in self._pool_claims(pool.name)
+                if c.machine.capacity_type == L.ON_DEMAND and self._stable(c, pool)
+            ]
+            if on_demand and self._allowed(pool, "Underutilized") > 0:
+                for claim in on_demand:
+                    if self._replace(claim):
+                        return True
+        return False
 
     def _has_pods(self, claim: Claim) -> bool:
         return any(True for _ in self.world.state.pods_on(claim.machine.node_name))
@@ -185,36 +220,35 @@ class Disruption:
         claim.disrupting = True
         self.drainer.drain(claim.machine, reason)
 
-    def _fits_elsewhere(self, claim: Claim, placeable: list[NodeInfo]) -> bool:
-        pods = list(self.world.state.pods_on(claim.machine.node_name))
+    def _fits_elsewhere(
+        self, claim: Claim, placeable: list[NodeInfo], by_label: dict[tuple[str, str], list[NodeInfo]]
+    ) -> bool:
+        """Whether every pod of the node would fit on the other placeable nodes (first fit, largest first)."""
+        pods = sorted(self.world.state.pods_on(claim.machine.node_name), key=lambda p: -requests_of(p)[0])
         if not pods:
             return True
+        free: dict[str, list[int]] = {}
         others = [n for n in placeable if n.name != claim.machine.node_name]
-        free = {
-            n.name: [
-                n.allocatable_cpu - n.used_cpu,
-                n.allocatable_memory - n.used_memory,
-                n.allocatable_pods - len(n.pods),
-            ]
-            for n in others
-        }
-        for pod in sorted(pods, key=lambda p: -requests_of(p)[0]):
+        for pod in pods:
             cpu, mem = requests_of(pod)
-            target = next(
-                (
-                    n
-                    for n in others
-                    if free[n.name][0] >= cpu
-                    and free[n.name][1] >= mem
-                    and free[n.name][2] >= 1
-                    and node_admits(pod, n.labels, n.taints)
-                ),
-                None,
-            )
+            target = None
+            for n in candidates(pod, others, by_label):
+                if n.name == claim.machine.node_name:
+                    continue
+                f = free.setdefault(
+                    n.name,
+                    [
+                        n.allocatable_cpu - n.used_cpu,
+                        n.allocatable_memory - n.used_memory,
+                        n.allocatable_pods - len(n.pods),
+                    ],
+                )
+                if f[0] >= cpu and f[1] >= mem and f[2] >= 1 and node_admits(pod, n.labels, n.taints):
+                    target = f
+                    break
             if target is None:
                 return False
-            f = free[target.name]
-            f[0], f[1], f[2] = f[0] - cpu, f[1] - mem, f[2] - 1
+            target[0], target[1], target[2] = target[0] - cpu, target[1] - mem, target[2] - 1
         return True
 
     def _replace(self, claim: Claim) -> bool:

@@ -35,6 +35,8 @@ from .settings import KarpenterSettings
 Obj = dict[str, Any]
 OWNER_PREFIX = "karpenter/"
 NODEPOOLS = (KARPENTER_GROUP, "nodepools")
+RETRY_SECONDS = 10.0
+MAX_RETRY_SECONDS = 300.0
 PACKING_LOOKAHEAD = 64
 """Pods of the batch considered when sizing one new node (bounds the cost of a large warm start)."""
 
@@ -84,10 +86,13 @@ class Provisioner:
         self.settings = settings
         self.claims: dict[str, Claim] = {}
         self.by_node: dict[str, Claim] = {}
+        self.by_pool: dict[str, dict[str, Claim]] = {}
         self.unavailable: dict[tuple[str, str, str], datetime] = {}
         self._batch_due = False
         self._unprovisionable: set[PodKey] = set()
         self._pools: list[NodePoolView] | None = None
+        self._retry_seconds = RETRY_SECONDS
+        self._offering_cache: dict[tuple[str, str], list[Offering]] = {}
         world.store.hub.listen(self._nodepools_changed)
         world.add_reconciler("karpenter-provisioner", self._maybe_batch)
         fleet.on_registered(self._registered)
@@ -96,10 +101,21 @@ class Provisioner:
     # -- triggers -----------------------------------------------------------------------------------------
 
     def _waiting(self) -> list[Obj]:
+        """Unschedulable pods not nominated to a launching claim and not fitting an existing node (which
+        Karpenter's own scheduling simulation includes; the scheduler will bind those)."""
         nominated = {k for c in self.claims.values() for k in c.nominated}
-        return [
-            p for p in self.world.state.pending_pods() if is_unschedulable(p) and pod_key(p) not in nominated
+        waiting = []
+        nodes = [
+            n for n in self.world.state.nodes.values() if n.ready and not n.unschedulable and not n.deleting
         ]
+        for pod in self.world.state.pending_pods():
+            if not is_unschedulable(pod) or pod_key(pod) in nominated:
+                continue
+            cpu, mem = requests_of(pod)
+            if any(n.fits(cpu, mem) and node_admits(pod, n.labels, n.taints) for n in nodes):
+                continue
+            waiting.append(pod)
+        return waiting
 
     def _maybe_batch(self) -> None:
         if self._batch_due or not self._waiting():
@@ -110,12 +126,15 @@ class Provisioner:
     def _nodepools_changed(self, change: Change) -> None:
         if change.resource == NODEPOOLS:
             self._pools = None
+            self._retry_seconds = RETRY_SECONDS
+            self.world.request_reconcile()
 
     def pools(self) -> list[NodePoolView]:
         """NodePools by descending weight, re-read only after one changed (a router patching weights)."""
         if self._pools is None:
             views = [parse_nodepool(o) for o in self.world.store.list("nodepools")]
-            self._pools = sorted(views, key=lambda p: (-p.weight, p.name))
+            # Karpenter's OrderByWeight: heavier first, and among equals the name later in the alphabet.
+            self._pools = sorted(views, key=lambda p: (p.weight, p.name), reverse=True)
         return self._pools
 
     # -- the batch -----------------------------------------------------------------------------------------
@@ -127,22 +146,30 @@ class Provisioner:
             return
         pools = self.pools()
         launching = [c for c in self.claims.values() if c.machine.registered is None and not c.disrupting]
+        stranded = 0
         for i, pod in enumerate(pods):
             home = next((c for c in launching if c.room_for(pod)), None)
             if home is None:
                 home = self._new_claim(pod, pods[i:], pools)
                 if home is None:
+                    stranded += 1
                     continue
                 launching.append(home)
             home.take(pod)
+        if not stranded:
+            self._retry_seconds = RETRY_SECONDS
+        elif not self._batch_due:
+            # Karpenter requeues pods it could not place, so capacity returning or a limit being raised
+            # is enough to place them; the wait doubles (to 5 min) while nothing changes for them.
+            self._batch_due = True
+            self.world.timeline.after(self._retry_seconds, "karpenter-batch", self.provision)
+            self._retry_seconds = min(MAX_RETRY_SECONDS, self._retry_seconds * 2)
 
     def _usage(self, pool: str) -> tuple[int, int]:
-        cpu = mem = 0
-        for machine in self.fleet.running():
-            if machine.owner == OWNER_PREFIX + pool:
-                cpu += machine.shape.cpu_millis
-                mem += machine.shape.memory_mib
-        return cpu, mem
+        claims = self.by_pool.get(pool, {}).values()
+        return sum(c.machine.shape.cpu_millis for c in claims), sum(
+            c.machine.shape.memory_mib for c in claims
+        )
 
     def _within_limits(self, pool: NodePoolView, shape: Shape) -> bool:
         cpu, mem = self._usage(pool.name)
@@ -154,13 +181,24 @@ class Provisioner:
         expiry = self.unavailable.get(offering.key)
         return expiry is not None and expiry > self.world.now
 
+    def _offerings(self, pool: NodePoolView) -> list[Offering]:
+        key = (pool.name, repr(pool.requirements))
+        found = self._offering_cache.get(key)
+        if found is None:
+            found = self._offering_cache[key] = offerings(pool, self.catalogue, self.zones)
+        return found
+
+    def mark_unavailable(self, instance_type: str, zone: str, capacity_type: str) -> None:
+        key = (instance_type, zone, capacity_type)
+        self.unavailable[key] = self.world.now + timedelta(seconds=self.settings.ice_ttl_seconds)
+
     def spot_has_capacity(self, offering: Offering) -> bool:
         """Ask the market, and cache a refusal for the ICE TTL as Karpenter does."""
         if self.offering_known_unavailable(offering):
             return False
         if self.world.market.spot_available(offering.shape.name, offering.zone, self.world.now):
             return True
-        self.unavailable[offering.key] = self.world.now + timedelta(seconds=self.settings.ice_ttl_seconds)
+        self.mark_unavailable(*offering.key)
         self.world.journal.record(
             "insufficient-capacity", type=offering.shape.name, zone=offering.zone, capacity=L.SPOT
         )
@@ -187,7 +225,7 @@ class Provisioner:
         for pool in pools:
             candidates = [
                 o
-                for o in offerings(pool, self.catalogue, self.zones)
+                for o in self._offerings(pool)
                 if o.shape.allocatable_cpu_millis >= cpu
                 and o.shape.allocatable_memory_mib >= mem
                 and node_admits(pod, pool.node_labels(o), pool.taints)
@@ -252,6 +290,7 @@ class Provisioner:
         )
         self.claims[name] = claim
         self.by_node[machine.node_name] = claim
+        self.by_pool.setdefault(pool.name, {})[name] = claim
         self.world.store.create(self._claim_object(claim))
         self.world.journal.record(
             "nodeclaim-created", nodeclaim=name, nodepool=pool.name, node=machine.node_name
@@ -309,6 +348,7 @@ class Provisioner:
         if claim is None:
             return
         self.claims.pop(claim.name, None)
+        self.by_pool.get(claim.pool, {}).pop(claim.name, None)
         try:
             self.world.store.delete("nodeclaims", claim.name)
         except ApiError as exc:
