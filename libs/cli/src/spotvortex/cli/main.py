@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 from collections.abc import Callable, Sequence
 
@@ -20,7 +21,17 @@ def build_parser() -> argparse.ArgumentParser:
     up_cmd.register(sub)
     run_cmd.register(sub)
     docs_cmd.register(sub)
+    _register_optional(sub, "spotvortex.sim.cli")
     return parser
+
+
+def _register_optional(sub: argparse._SubParsersAction[argparse.ArgumentParser], module: str) -> None:
+    """Commands of parts installed alongside (the simulator is not in a service image)."""
+    try:
+        command = importlib.import_module(module)
+    except ModuleNotFoundError:
+        return
+    command.register(sub)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
