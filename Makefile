@@ -9,10 +9,10 @@ export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 STAMP := $(VENV)/.synced
 PYPROJECTS := pyproject.toml $(wildcard libs/*/pyproject.toml services/*/pyproject.toml sim/pyproject.toml)
-PY_SOURCES := libs services sim tests
+PY_SOURCES := libs services sim tests benchmarks
 TYPED_CORES := libs/contracts/src libs/runtime/src sim/src
 
-.PHONY: setup run test lint typecheck unit docs lock clean help
+.PHONY: setup run test lint typecheck unit bench docs lock clean help
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -44,6 +44,9 @@ unit: setup ## the test suite only
 	$(BIN)/pytest
 
 test: lint typecheck unit ## everything CI runs
+
+bench: setup ## benchmarks (write JSON to benchmarks/results/)
+	$(BIN)/python benchmarks/sim_month.py --seeds 11 12 13
 
 docs: setup ## regenerate generated docs (docs/events.md)
 	$(BIN)/spotvortex docs events --write
