@@ -106,6 +106,7 @@ async def _live(args: argparse.Namespace) -> int:
     queues = SqsQueues(region=scenario.region)
     world.on_announcement(SqsAnnouncer(queues))
     aws = AwsEmulator(
+        autoscaling=cluster.autoscaling,
         spot_prices=MarketPriceSource(world.market, clock.now),
         queues=queues,
         region=scenario.region,

@@ -28,6 +28,7 @@ from spotvortex.sim.scenario.loader import ScenarioError
 from spotvortex.sim.scenario.schema import Pool, Scenario
 
 from . import labels as L
+from .asg import AutoScaling, GroupState
 from .core import World
 from .fleet import Fleet
 from .karpenter.controller import Karpenter
@@ -55,6 +56,7 @@ class SimCluster:
     spot_market: SpotMarket
     workloads: Workloads
     ledger: Ledger
+    autoscaling: AutoScaling
     end: datetime
 
     def run_until(self, when: datetime) -> int:
@@ -251,6 +253,33 @@ def nodepool_manifests(scenario: Scenario) -> list[dict[str, Any]]:
     return manifests
 
 
+def asg_groups(scenario: Scenario, shapes: list[Shape], created: datetime) -> list[GroupState]:
+    """Twin groups ``<pool>-spot-asg`` and ``<pool>-od-asg`` for every pool with ``autoscaler: asg``."""
+    by_name = {s.name: s for s in shapes}
+    groups = []
+    for pool, concrete in expand_pools(scenario):
+        if pool.autoscaler != "asg":
+            continue
+        for suffix, capacity, desired in (
+            ("spot-asg", L.SPOT, pool.spot_desired),
+            ("od-asg", L.ON_DEMAND, pool.on_demand_desired),
+        ):
+            groups.append(
+                GroupState(
+                    name=f"{concrete}-{suffix}",
+                    pool=concrete,
+                    capacity_type=capacity,
+                    shapes=[by_name[t] for t in pool.instance_types],
+                    zones=list(pool.zones or scenario.zones),
+                    min_size=pool.min_size,
+                    max_size=max(pool.max_size, desired),
+                    desired=desired,
+                    created=created,
+                )
+            )
+    return groups
+
+
 def catalogue(scenario: Scenario, view: MarketView) -> list[Shape]:
     declared = {d.name: Shape(d.name, d.vcpu, memory_mib(d.memory), d.arch) for d in scenario.instance_types}
     names = sorted({t for p in scenario.pools for t in p.instance_types})
@@ -323,19 +352,32 @@ def build(
     kubelet = Kubelet(world, instant=True)
     instant = replace(settings, launch_seconds=0.0, batch_idle_seconds=0.0)
     karpenter_sim = Karpenter(world, fleet, spot_market, shapes, scenario.zones, instant)
+    autoscaling = AutoScaling(world, fleet, launch_seconds=0.0, retry_seconds=seconds(scenario.asg.retry))
     specs = workload_specs(scenario)
     workloads = Workloads(world, specs)
     ledger = Ledger(world, fleet, specs)
     for manifest in nodepool_manifests(scenario):
         emulator.store.create(manifest)
+    for group in asg_groups(scenario, shapes, start):
+        autoscaling.add_group(group)
     workloads.create_all()
     timeline.run_until(timeline.now)
     kubelet.instant = False
     karpenter_sim.provisioner.settings = settings
     karpenter_sim.disruption.settings = settings
+    autoscaling.launch_seconds = seconds(scenario.asg.launch)
     world.journal.record("warm", nodes=len(fleet.machines), pods=len(world.state.pods))
     ledger.open()
     spot_market.start()
     return SimCluster(
-        scenario, world, emulator, fleet, karpenter_sim, spot_market, workloads, ledger, start + run_length
+        scenario,
+        world,
+        emulator,
+        fleet,
+        karpenter_sim,
+        spot_market,
+        workloads,
+        ledger,
+        autoscaling,
+        start + run_length,
     )
