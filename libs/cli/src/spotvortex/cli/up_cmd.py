@@ -17,7 +17,7 @@ from spotvortex.runtime.metrics import RuntimeMetrics
 from spotvortex.runtime.natsserver import NatsServerError, NatsServerProcess
 from spotvortex.runtime.provision import ensure_all
 
-NOT_YET = "simulated cluster, replay feed, collector, inference, gates, router, drainer"
+NOT_YET = "collector, inference, gates, router, drainer"
 
 
 def register(sub: Any) -> None:
@@ -57,6 +57,7 @@ async def _up(args: argparse.Namespace) -> int:
         print(f"NATS monitor: {server.monitor_url}", flush=True)
         print(f"Cluster: {args.cluster}  Region: {args.region}", flush=True)
         print(f"Not part of the local stack yet: {NOT_YET}.", flush=True)
+        print(f"Simulated cluster and market beside it: spotvortex sim --nats {server.url}", flush=True)
         print("Press Ctrl-C to stop.", flush=True)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
