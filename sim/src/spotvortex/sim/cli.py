@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import itertools
 import json
 import signal
 import sys
@@ -85,6 +86,7 @@ def _virtual(args: argparse.Namespace) -> int:
 
 
 async def _live(args: argparse.Namespace) -> int:
+    from spotvortex.contracts.market import MarketPrice
     from spotvortex.runtime.bus import Bus
     from spotvortex.runtime.metrics import RuntimeMetrics
     from spotvortex.runtime.publisher import Publisher
@@ -160,7 +162,21 @@ async def _live(args: argparse.Namespace) -> int:
             replay = MarketReplay(
                 publisher, scenario.region, _ClockAdapter(clock), speed=args.speed, restamp=True
             )
-            tasks.append(asyncio.create_task(replay.run(feed, stop=stop, sim_start=m_start)))
+            # Opening prices for every pool first: the data set starts some series late, and consumers
+            # should know every price from the start.
+            opening = [
+                MarketPrice(
+                    instance_type=t,
+                    zone=z,
+                    spot_price=world.market.spot_price(t, z, world.now) or 0.0,
+                    on_demand_price=world.market.on_demand.prices.get(t),
+                    time=m_start,
+                )
+                for t, z in pools
+            ]
+            tasks.append(
+                asyncio.create_task(replay.run(itertools.chain(opening, feed), stop=stop, sim_start=m_start))
+            )
             print(f"Market: publishing on spotvortex.market.{scenario.region}.* at {args.nats}", flush=True)
         print("Press Ctrl-C to stop.", flush=True)
         try:
