@@ -204,7 +204,7 @@ def nodepool_manifests(scenario: Scenario) -> list[dict[str, Any]]:
                 else "WhenEmpty",
                 "consolidateAfter": "Never"
                 if pool.consolidation_policy == "Never"
-                else str(pool.consolidate_after),
+                else f"{seconds(pool.consolidate_after):g}s",
                 "budgets": [
                     {
                         k: v
