@@ -57,8 +57,6 @@ class Asg(Strict, frozen=True, kw_only=True):
     launch: Duration = "90s"
     retry: Duration = "5m"
     """After a failed spot launch the group retries this much later (scaling activity backoff)."""
-    cluster_autoscaler: bool = True
-    scale_down_unneeded: Duration = "10m"
 
 
 class Budget(Strict, frozen=True, kw_only=True):
