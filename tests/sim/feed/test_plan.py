@@ -110,6 +110,13 @@ def test_a_series_that_begins_inside_the_window_has_no_start_price() -> None:
     book = SpotPriceBook("us-east-1", {("m5.large", "us-east-1a"): late})
     events = list(market_events(book, None, None, t0, t0 + timedelta(hours=3), region="us-east-1"))
     assert [(e.time, e.spot_price) for e in events] == [(t0 + timedelta(hours=2), 0.05)]  # type: ignore[union-attr]
+    backfilled = list(
+        market_events(book, None, None, t0, t0 + timedelta(hours=3), region="us-east-1", backfill=True)
+    )
+    assert [(e.time, e.spot_price) for e in backfilled] == [  # type: ignore[union-attr]
+        (t0, 0.05),
+        (t0 + timedelta(hours=2), 0.05),
+    ]
 
 
 def test_equal_times_order_by_kind_then_type_then_zone() -> None:

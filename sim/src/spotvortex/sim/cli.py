@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import itertools
 import json
 import signal
 import sys
@@ -21,9 +20,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from spotvortex.runtime.clock import ScaledClock
 from spotvortex.runtime.config import NatsSettings
 
-from .live import LiveDriver, SpeedClock
+from .live import LiveDriver
 from .scenario import ScenarioError, load_scenario, scenario_names
 from .scenario.durations import seconds
 from .world.build import SimCluster, build
@@ -86,7 +86,6 @@ def _virtual(args: argparse.Namespace) -> int:
 
 
 async def _live(args: argparse.Namespace) -> int:
-    from spotvortex.contracts.market import MarketPrice
     from spotvortex.runtime.bus import Bus
     from spotvortex.runtime.metrics import RuntimeMetrics
     from spotvortex.runtime.publisher import Publisher
@@ -100,10 +99,11 @@ async def _live(args: argparse.Namespace) -> int:
     from .world.outbox import INTERRUPTION_QUEUE, SqsAnnouncer
 
     scenario = load_scenario(args.scenario)
-    clock = SpeedClock(args.speed, datetime.now(UTC).replace(microsecond=0))
-    cluster = build(
-        scenario, seed=args.seed, world_start=clock.origin, now=clock.now, kube_port=args.kube_port
-    )
+    if args.speed <= 0:
+        raise ValueError("--speed must be positive")
+    origin = datetime.now(UTC).replace(microsecond=0)
+    clock = ScaledClock(args.speed, origin)
+    cluster = build(scenario, seed=args.seed, world_start=origin, now=clock.now, kube_port=args.kube_port)
     world = cluster.world
     queues = SqsQueues(region=scenario.region)
     world.on_announcement(SqsAnnouncer(queues))
@@ -158,25 +158,11 @@ async def _live(args: argparse.Namespace) -> int:
                 m_start + timedelta(days=60),
                 region=scenario.region,
                 capacity=world.market.capacity,
+                backfill=True,
             )
-            replay = MarketReplay(
-                publisher, scenario.region, _ClockAdapter(clock), speed=args.speed, restamp=True
-            )
-            # Opening prices for every pool first: the data set starts some series late, and consumers
-            # should know every price from the start.
-            opening = [
-                MarketPrice(
-                    instance_type=t,
-                    zone=z,
-                    spot_price=world.market.spot_price(t, z, world.now) or 0.0,
-                    on_demand_price=world.market.on_demand.prices.get(t),
-                    time=m_start,
-                )
-                for t, z in pools
-            ]
-            tasks.append(
-                asyncio.create_task(replay.run(itertools.chain(opening, feed), stop=stop, sim_start=m_start))
-            )
+            # The clock already runs at --speed, so the replay follows it one to one.
+            replay = MarketReplay(publisher, scenario.region, clock, speed=1.0, restamp=True)
+            tasks.append(asyncio.create_task(replay.run(feed, stop=stop, sim_start=m_start)))
             print(f"Market: publishing on spotvortex.market.{scenario.region}.* at {args.nats}", flush=True)
         print("Press Ctrl-C to stop.", flush=True)
         try:
@@ -192,22 +178,6 @@ async def _live(args: argparse.Namespace) -> int:
     if args.journal:
         world.journal.write(args.journal)
     return 0
-
-
-class _ClockAdapter:
-    """The runtime ``Clock`` protocol over a :class:`SpeedClock` (sleep takes wall seconds)."""
-
-    def __init__(self, clock: SpeedClock) -> None:
-        self._clock = clock
-
-    def now(self) -> datetime:
-        return self._clock.now()
-
-    def monotonic(self) -> float:
-        return time.monotonic()
-
-    async def sleep(self, seconds: float) -> None:
-        await asyncio.sleep(max(0.0, seconds))
 
 
 def run(args: argparse.Namespace) -> int:

@@ -38,7 +38,7 @@ def check_window(start: datetime, end: datetime) -> None:
 
 
 def _prices(
-    series: PriceSeries, on_demand: float | None, start: datetime, end: datetime
+    series: PriceSeries, on_demand: float | None, start: datetime, end: datetime, backfill: bool
 ) -> Iterator[MarketPrice]:
     def event(when: datetime, price: float) -> MarketPrice:
         return MarketPrice(
@@ -49,7 +49,7 @@ def _prices(
             time=when,
         )
 
-    in_force = series.price_at(start)
+    in_force = series.opening_price(start) if backfill else series.price_at(start)
     if in_force is not None:
         yield event(start, in_force)
     for when, price in series.changes_between(start, end):
@@ -80,12 +80,14 @@ def market_events(
     *,
     region: str,
     capacity: CapacityTimeline | None = None,
+    backfill: bool = False,
 ) -> Iterator[MarketEvent]:
     """The market of ``pools`` (every pool of ``book`` when ``None``) in ``[start, end)``, in time order.
 
     Events of equal time are ordered by kind (price before capacity), instance type, zone. ``region`` must
     be the region of ``book`` (and of ``on_demand``): the replay publishes on that region's subjects, so
-    mixing data sets is refused here rather than discovered on the bus. Inputs are checked at call time; the
+    mixing data sets is refused here rather than discovered on the bus. ``backfill`` opens a series that
+    starts after ``start`` with its first price (``PriceSeries.opening_price``), as the simulator bills it. Inputs are checked at call time; the
     events themselves are produced lazily, a window of the real data set never has to fit in a list.
     """
     check_window(start, end)
@@ -100,7 +102,7 @@ def market_events(
     streams: list[Iterator[MarketEvent]] = []
     for pool in chosen:
         od = on_demand.prices.get(pool[0]) if on_demand is not None else None
-        streams.append(_prices(book.series[pool], od, start, end))
+        streams.append(_prices(book.series[pool], od, start, end, backfill))
         if capacity is not None:
             streams.append(_capacity(capacity.outages.get(pool, []), pool, start, end))
     return heapq.merge(*streams, key=order_key)

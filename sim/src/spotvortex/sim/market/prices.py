@@ -33,6 +33,15 @@ class PriceSeries:
         i = bisect.bisect_right(self.times, when) - 1
         return self.prices[i] if i >= 0 else None
 
+    def opening_price(self, when: datetime) -> float:
+        """The price in force at ``when``, or the first recorded one when the record starts later.
+
+        The data set begins some series hours after others; a simulation starting at the window's start
+        takes the first known price as the one in force rather than inventing none.
+        """
+        price = self.price_at(when)
+        return self.prices[0] if price is None else price
+
     def changes_between(self, start: datetime, end: datetime) -> list[tuple[datetime, float]]:
         """Changes with ``start < time <= end``."""
         lo = bisect.bisect_right(self.times, start)

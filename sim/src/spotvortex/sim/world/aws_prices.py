@@ -40,9 +40,8 @@ class MarketPriceSource:
         for (itype, zone), series in sorted(self.market.spot.series.items()):
             if (instance_types and itype not in instance_types) or (zones and zone not in zones):
                 continue
-            opening = series.price_at(m_start)
-            if opening is not None:
-                found.append(SpotPrice(start, itype, zone, "Linux/UNIX", opening))
+            opening = series.opening_price(m_start)
+            found.append(SpotPrice(start, itype, zone, "Linux/UNIX", opening))
             for when, price in series.changes_between(m_start, m_end):
                 found.append(SpotPrice(self.market.world_time(when), itype, zone, "Linux/UNIX", price))
         return found

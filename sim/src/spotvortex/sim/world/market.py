@@ -34,12 +34,9 @@ class MarketView:
         return market_when - self.offset
 
     def spot_price(self, instance_type: str, zone: str, when: datetime) -> float | None:
-        """The price in force; before a series' first record, that first price (the data starts late)."""
+        """The price in force (see ``PriceSeries.opening_price`` for before the first record)."""
         series = self.spot.series.get((instance_type, zone))
-        if series is None:
-            return None
-        price = series.price_at(self.market_time(when))
-        return series.prices[0] if price is None else price
+        return series.opening_price(self.market_time(when)) if series is not None else None
 
     def on_demand_price(self, instance_type: str) -> float:
         return self.on_demand.price(instance_type)
