@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import logging
-import socket
 import uuid
 from collections.abc import Callable, Mapping
 from datetime import datetime
@@ -17,6 +16,7 @@ from types import TracebackType
 
 from aiohttp import web
 
+from ..loopback import LoopbackSite
 from . import ec2, sqs, sqs_errors, xml
 from .audit import AuditEntry, AuditLog
 from .autoscaling import NAMESPACE as ASG_NAMESPACE
@@ -62,23 +62,16 @@ class AwsEmulator:
         self._ec2 = ec2.Ec2Api(spot_prices or NoSpotPrices())
         self._sqs = sqs.SqsApi(self.queues)
         self._now = now
-        self._host = host
-        self._port = port
-        self._runner: web.AppRunner | None = None
-        self._bound: tuple[str, int] | None = None
+        self._site = LoopbackSite("AwsEmulator", host, port)
 
     @property
     def url(self) -> str:
         """``http://127.0.0.1:PORT`` once started."""
-        if self._bound is None:
-            raise RuntimeError("AwsEmulator is not started")
-        return f"http://{self._bound[0]}:{self._bound[1]}"
+        return self._site.url
 
     @property
     def port(self) -> int:
-        if self._bound is None:
-            raise RuntimeError("AwsEmulator is not started")
-        return self._bound[1]
+        return self._site.port
 
     def queue_url(self, name: str) -> str:
         """The URL CreateQueue and GetQueueUrl return for ``name`` when reached at ``url``."""
@@ -89,22 +82,12 @@ class AwsEmulator:
         app = web.Application(client_max_size=16 * 2**20)
         app.router.add_route("*", "/{tail:.*}", self._handle)
         # A client that abandons a long poll must not leave a handler behind to swallow the next message.
-        self._runner = web.AppRunner(
-            app, handle_signals=False, access_log=None, shutdown_timeout=1.0, handler_cancellation=True
-        )
-        await self._runner.setup()
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind((self._host, self._port))
-        self._bound = sock.getsockname()[:2]
-        await web.SockSite(self._runner, sock).start()
+        await self._site.start(app, handler_cancellation=True)
 
     async def stop(self) -> None:
         """Answer parked long polls (empty, as a timed-out poll would), then close the listener."""
         self._sqs.close()
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
+        await self._site.stop()
 
     async def __aenter__(self) -> AwsEmulator:
         await self.start()

@@ -7,13 +7,13 @@ log see every request exactly as a client sent it, watches included.
 from __future__ import annotations
 
 import asyncio
-import socket
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from types import TracebackType
 
 from aiohttp import web
 
+from ..loopback import LoopbackSite
 from .audit import AuditEntry, AuditLog
 from .faults import FaultInjector
 from .handlers import ApiHandler, is_dry_run
@@ -48,11 +48,8 @@ class KubeEmulator:
         self.faults = FaultInjector()
         self.audit = AuditLog()
         self._now = now
-        self._host = host
-        self._port = port
         self._settings = WatchSettings(bookmark_interval=bookmark_interval, max_seconds=max_watch_seconds)
-        self._runner: web.AppRunner | None = None
-        self._bound: tuple[str, int] | None = None
+        self._site = LoopbackSite("KubeEmulator", host, port)
         for ns in namespaces:
             self.store.create(
                 {
@@ -66,36 +63,26 @@ class KubeEmulator:
     @property
     def url(self) -> str:
         """``http://127.0.0.1:PORT`` once started."""
-        if self._bound is None:
-            raise RuntimeError("KubeEmulator is not started")
-        return f"http://{self._bound[0]}:{self._bound[1]}"
+        return self._site.url
 
     @property
     def port(self) -> int:
-        if self._bound is None:
-            raise RuntimeError("KubeEmulator is not started")
-        return self._bound[1]
+        return self._site.port
 
     async def start(self) -> None:
-        handler = ApiHandler(self.store, self._settings, self.faults, lambda: f"{self._host}:{self.port}")
+        handler = ApiHandler(
+            self.store, self._settings, self.faults, lambda: f"{self._site.host}:{self.port}"
+        )
         app = web.Application(client_max_size=16 * 2**20)
         app.router.add_route("*", "/{tail:.*}", handler.handle)
         app.on_response_prepare.append(self._audit)
-        self._runner = web.AppRunner(app, handle_signals=False, access_log=None, shutdown_timeout=1.0)
-        await self._runner.setup()
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind((self._host, self._port))
-        self._bound = sock.getsockname()[:2]
-        await web.SockSite(self._runner, sock).start()
+        await self._site.start(app)
 
     async def stop(self) -> None:
         """Close open watches cleanly, then the listener."""
         self.hub.close_all()
-        if self._runner is not None:
-            await asyncio.sleep(0)  # let streams see their end-of-stream marker
-            await self._runner.cleanup()
-            self._runner = None
+        await asyncio.sleep(0)  # let streams see their end-of-stream marker
+        await self._site.stop()
 
     async def __aenter__(self) -> KubeEmulator:
         await self.start()
