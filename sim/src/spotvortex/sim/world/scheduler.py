@@ -16,7 +16,7 @@ from spotvortex.sim.kube.objects import rfc3339
 
 from .core import World
 from .predicates import node_admits, priority_of, requests_of
-from .state import NodeInfo, pod_key
+from .state import NodeInfo, NodeSet, pod_key
 
 Obj = dict[str, Any]
 
@@ -32,18 +32,6 @@ def _admits(pod: Obj, node: NodeInfo) -> bool:
     """Labels and taints; a cordoned node behaves as if tainted ``node.kubernetes.io/unschedulable``."""
     taints = [*node.taints, CORDON_TAINT] if node.unschedulable else node.taints
     return node_admits(pod, node.labels, taints)
-
-
-def candidates(
-    pod: Obj, nodes: list[NodeInfo], by_label: dict[tuple[str, str], list[NodeInfo]]
-) -> list[NodeInfo]:
-    """Nodes carrying every ``nodeSelector`` label (the cheap part of filtering, done by index)."""
-    selector = (pod.get("spec") or {}).get("nodeSelector") or {}
-    if not selector:
-        return nodes
-    lists = [by_label.get((k, str(v)), []) for k, v in selector.items()]
-    shortest = min(lists, key=len)
-    return shortest
 
 
 def nominated_node(pod: Obj) -> str:
@@ -85,24 +73,17 @@ class Scheduler:
             if nominated_node(pod):
                 cpu, mem = requests_of(pod)
                 self._held.setdefault(nominated_node(pod), {})[pod_key(pod)] = (priority_of(pod), cpu, mem)
-        by_label: dict[tuple[str, str], list[NodeInfo]] = {}
-        for node in nodes:
-            for item in node.labels.items():
-                by_label.setdefault(item, []).append(node)
+        indexed = NodeSet(nodes)
         for pod in pods:
             if pod_key(pod) not in state.pending:
                 continue
             cpu, mem = requests_of(pod)
-            fitting = [
-                n
-                for n in candidates(pod, nodes, by_label)
-                if self._fits(pod, n, cpu, mem) and _admits(pod, n)
-            ]
+            fitting = [n for n in indexed.candidates(pod) if self._fits(pod, n, cpu, mem) and _admits(pod, n)]
             if fitting:
                 target = next((n for n in fitting if n.name == nominated_node(pod)), None)
                 self._bind(pod, target or min(fitting, key=lambda n: _score(n, cpu, mem)))
                 self._held.get(nominated_node(pod), {}).pop(pod_key(pod), None)
-            elif not (self.preemption and self._preempt(pod, candidates(pod, nodes, by_label), cpu, mem)):
+            elif not (self.preemption and self._preempt(pod, indexed.candidates(pod), cpu, mem)):
                 self._mark_unschedulable(pod, len(nodes))
 
     def _fits(self, pod: Obj, node: NodeInfo, cpu: int, mem: int) -> bool:

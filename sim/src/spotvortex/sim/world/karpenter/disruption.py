@@ -24,9 +24,8 @@ from spotvortex.sim.world.draining import Drainer
 from spotvortex.sim.world.fleet import Fleet
 from spotvortex.sim.world.machines import Machine
 from spotvortex.sim.world.predicates import node_admits, requests_of
-from spotvortex.sim.world.scheduler import candidates
 from spotvortex.sim.world.spot_market import SpotMarket
-from spotvortex.sim.world.state import PODS, NodeInfo, node_name_of
+from spotvortex.sim.world.state import PODS, NodeInfo, NodeSet, node_name_of
 
 from .budgets import allowed_disruptions
 from .nodepools import NodePoolView
@@ -158,10 +157,7 @@ class Disruption:
                 self._replace_on_demand(pools)
             return
         others = self._placeable_nodes()
-        by_label: dict[tuple[str, str], list[NodeInfo]] = {}
-        for node in others:
-            for item in node.labels.items():
-                by_label.setdefault(item, []).append(node)
+        indexed = NodeSet(others)
         held_by_budget = False
         for pool in pools:
             candidates = [c for c in self._pool_claims(pool.name) if self._stable(c, pool)]
@@ -181,7 +177,7 @@ class Disruption:
                 held_by_budget = True
                 continue
             for claim in candidates:
-                if self._fits_elsewhere(claim, others, by_label):
+                if self._fits_elsewhere(claim, indexed):
                     self._remove(claim, "consolidation-delete")
                     return
         if recheck_replace:
@@ -220,19 +216,16 @@ class Disruption:
         claim.disrupting = True
         self.drainer.drain(claim.machine, reason)
 
-    def _fits_elsewhere(
-        self, claim: Claim, placeable: list[NodeInfo], by_label: dict[tuple[str, str], list[NodeInfo]]
-    ) -> bool:
+    def _fits_elsewhere(self, claim: Claim, placeable: NodeSet) -> bool:
         """Whether every pod of the node would fit on the other placeable nodes (first fit, largest first)."""
         pods = sorted(self.world.state.pods_on(claim.machine.node_name), key=lambda p: -requests_of(p)[0])
         if not pods:
             return True
         free: dict[str, list[int]] = {}
-        others = [n for n in placeable if n.name != claim.machine.node_name]
         for pod in pods:
             cpu, mem = requests_of(pod)
             target = None
-            for n in candidates(pod, others, by_label):
+            for n in placeable.candidates(pod):
                 if n.name == claim.machine.node_name:
                     continue
                 f = free.setdefault(
