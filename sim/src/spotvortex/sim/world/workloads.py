@@ -49,6 +49,13 @@ class WorkloadSpec:
     def template_hash(self) -> str:
         return hashlib.sha256(self.name.encode()).hexdigest()[:10]
 
+    @property
+    def controller(self) -> tuple[str, str]:
+        """(kind, name) of the object that owns the pods: the StatefulSet, or the Deployment's ReplicaSet."""
+        if self.kind == "StatefulSet":
+            return ("StatefulSet", self.name)
+        return ("ReplicaSet", f"{self.name}-{self.template_hash}")
+
 
 def _suffix(world: World, n: int = 5) -> str:
     rng = world.rng("pod-names")
@@ -59,10 +66,10 @@ def pod_manifest(spec: WorkloadSpec, name: str) -> dict[str, Any]:
     selector_labels = {"app": spec.name, L.WORKLOAD: spec.name}
     owner: dict[str, Any]
     if spec.kind == "StatefulSet":
-        owner = {"apiVersion": "apps/v1", "kind": "StatefulSet", "name": spec.name}
+        owner = {"apiVersion": "apps/v1", "kind": "StatefulSet", "name": spec.controller[1]}
         extra = {"statefulset.kubernetes.io/pod-name": name}
     else:
-        owner = {"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": f"{spec.name}-{spec.template_hash}"}
+        owner = {"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": spec.controller[1]}
         extra = {"pod-template-hash": spec.template_hash}
     owner |= {
         "uid": hashlib.sha256(owner["name"].encode()).hexdigest()[:32],
@@ -146,15 +153,13 @@ class Workloads:
         self.world = world
         self.specs = {s.name: s for s in specs}
         self._owned: dict[tuple[str, str], str] = {}
-        self._controllers = {
-            (s.namespace, pod_manifest(s, "x")["metadata"]["ownerReferences"][0]["name"]): s for s in specs
-        }
+        self._controllers = {(s.namespace, *s.controller): s for s in specs}
         world.state.observe(self._on_change)
         world.store.scale_of = self.scale_of
 
     def scale_of(self, namespace: str, owner: Mapping[str, Any]) -> int | None:
         """Replicas of the workload behind a ReplicaSet/StatefulSet owner reference."""
-        spec = self._controllers.get((namespace, str(owner.get("name"))))
+        spec = self._controllers.get((namespace, str(owner.get("kind")), str(owner.get("name"))))
         return spec.replicas if spec is not None else None
 
     def create_all(self) -> None:
