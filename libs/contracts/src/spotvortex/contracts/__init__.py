@@ -14,8 +14,11 @@ from spotvortex.contracts.decisions import (
 from spotvortex.contracts.enums import Action, CapacityType, Direction, Mode, PolicySource, Provisioner
 from spotvortex.contracts.market import MarketCapacity, MarketInterruption, MarketPrice, MarketRebalance
 from spotvortex.contracts.telemetry import (
+    DisruptionBudget,
     MarketSeries,
     NodeCounts,
+    NodePoolInfo,
+    PoolFacts,
     PoolSafety,
     PoolTelemetry,
     PricePoint,
@@ -30,6 +33,7 @@ __all__ = [
     "ContractError",
     "DeadLetter",
     "Direction",
+    "DisruptionBudget",
     "DrainJob",
     "DrainResult",
     "Event",
@@ -42,7 +46,9 @@ __all__ = [
     "MarketSeries",
     "Mode",
     "NodeCounts",
+    "NodePoolInfo",
     "PolicySource",
+    "PoolFacts",
     "PoolSafety",
     "PoolTelemetry",
     "PricePoint",

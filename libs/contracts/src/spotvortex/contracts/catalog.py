@@ -23,8 +23,10 @@ from spotvortex.contracts.decisions import (
 from spotvortex.contracts.enums import Action, Direction, Mode, PolicySource, Provisioner
 from spotvortex.contracts.market import MarketCapacity, MarketInterruption, MarketPrice, MarketRebalance
 from spotvortex.contracts.telemetry import (
+    DisruptionBudget,
     MarketSeries,
     NodeCounts,
+    NodePoolInfo,
     PoolSafety,
     PoolTelemetry,
     PricePoint,
@@ -77,6 +79,21 @@ _TELEMETRY = PoolTelemetry(
             advisor_band=0,
         )
     ],
+    nodepools=[
+        NodePoolInfo(
+            name="general-spot",
+            capacity_types=["spot"],
+            weight=50,
+            nodes=6,
+            budgets=[
+                DisruptionBudget(nodes="10%"),
+                DisruptionBudget(nodes="0", schedule="0 9 * * mon-fri", duration="8h"),
+            ],
+        ),
+        NodePoolInfo(name="general-od", capacity_types=["on-demand"], weight=50, nodes=4),
+    ],
+    cluster_nodes=40,
+    cluster_draining=1,
 )
 
 CATALOG: list[EventSpec] = [
@@ -165,6 +182,7 @@ CATALOG: list[EventSpec] = [
             current_spot_ratio=0.6,
             target_spot_ratio=0.7,
             details={"effective_cap": 0.8, "savings_ratio": 0.61},
+            facts=_TELEMETRY.facts,
         ),
     ),
     EventSpec(
@@ -190,6 +208,8 @@ CATALOG: list[EventSpec] = [
                     rule="cooldown", outcome="pass", detail="last move 42 min ago", value=2520, limit=1800
                 ),
             ],
+            drain_allowance=1,
+            facts=_TELEMETRY.facts,
         ),
     ),
     EventSpec(

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 import msgspec
 
 from spotvortex.contracts.base import AwareDatetime, Event, Name, Probability, Share, field_error
 from spotvortex.contracts.enums import Action, Mode, PolicySource
+from spotvortex.contracts.telemetry import PoolFacts
 
 
 class FeatureContribution(msgspec.Struct, frozen=True, kw_only=True):
@@ -55,6 +56,7 @@ class ProposedAction(Event, frozen=True, kw_only=True):
     q_values: list[float] | None = None
     shadow_action: Action | None = None
     details: dict[str, float] = {}
+    facts: PoolFacts | None = None
 
     def __post_init__(self) -> None:
         if self.q_values is not None and len(self.q_values) != len(Action):
@@ -75,7 +77,11 @@ class RuleOutcome(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class GateVerdict(Event, frozen=True, kw_only=True):
-    """The gates' decision on a proposal; published on ``approved`` or ``rejected`` with every rule's outcome."""
+    """The gates' decision on a proposal; published on ``approved`` or ``rejected`` with every rule's outcome.
+
+    ``drain_allowance`` is how many nodes the drain budgets let the router start draining for this decision;
+    ``facts`` repeats the snapshot facts the verdict was judged on.
+    """
 
     cluster: Name
     pool: Name
@@ -89,6 +95,8 @@ class GateVerdict(Event, frozen=True, kw_only=True):
     target_spot_ratio: Share
     rules: list[RuleOutcome] = []
     reason: str = ""
+    drain_allowance: Annotated[int, msgspec.Meta(ge=0)] = 0
+    facts: PoolFacts | None = None
 
     def fact_id(self) -> str:
         return f"verdict:{self.decision_id}"

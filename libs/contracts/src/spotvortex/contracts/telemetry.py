@@ -103,6 +103,41 @@ class MarketSeries(msgspec.Struct, frozen=True, kw_only=True):
     advisor_band: int | None = None
 
 
+class DisruptionBudget(msgspec.Struct, frozen=True, kw_only=True):
+    """One Karpenter NodePool disruption budget as written in ``spec.disruption.budgets``."""
+
+    nodes: str = "10%"
+    schedule: str | None = None
+    duration: str | None = None
+    reasons: list[str] | None = None
+
+
+class NodePoolInfo(msgspec.Struct, frozen=True, kw_only=True):
+    """A provisioner object behind the pool (a Karpenter NodePool), as the gates and the router need it."""
+
+    name: Name
+    capacity_types: list[str] = []
+    weight: int | None = None
+    nodes: Count = 0
+    budgets: list[DisruptionBudget] = []
+
+
+class PoolFacts(msgspec.Struct, frozen=True, kw_only=True):
+    """The facts of a snapshot that travel with a proposal, so the gates judge it without a second lookup.
+
+    ``cluster_nodes``/``cluster_draining`` size the cluster-wide drain budget; ``draining`` counts the
+    pool's nodes already cordoned or marked for deletion.
+    """
+
+    telemetry_time: AwareDatetime
+    provisioner: Provisioner
+    nodes: NodeCounts
+    nodepools: list[NodePoolInfo] = []
+    cluster_nodes: Count = 0
+    cluster_draining: Count = 0
+    instance_types: list[str] = []
+
+
 class PoolTelemetry(Event, frozen=True, kw_only=True):
     """A snapshot of one pool, published on a fixed cadence and at once on an interruption notice."""
 
@@ -121,6 +156,21 @@ class PoolTelemetry(Event, frozen=True, kw_only=True):
     safety: PoolSafety = PoolSafety()
     market: list[MarketSeries] = []
     window_seconds: Count = 3600
+    nodepools: list[NodePoolInfo] = []
+    cluster_nodes: Count = 0
+    cluster_draining: Count = 0
+
+    @property
+    def facts(self) -> PoolFacts:
+        return PoolFacts(
+            telemetry_time=self.time,
+            provisioner=self.provisioner,
+            nodes=self.nodes,
+            nodepools=self.nodepools,
+            cluster_nodes=self.cluster_nodes,
+            cluster_draining=self.cluster_draining,
+            instance_types=self.instance_types,
+        )
 
     @property
     def telemetry_id(self) -> str:

@@ -53,6 +53,7 @@ class Delivery:
 
 Decoder = Callable[[str, bytes], E]
 Handler = Callable[[E, Delivery], Awaitable[None]]
+BatchHandler = Callable[[list[tuple[E, Delivery]]], Awaitable[None]]
 
 
 def decoder_for(event_type: type[E]) -> Decoder[E]:
@@ -66,11 +67,22 @@ def decoder_for(event_type: type[E]) -> Decoder[E]:
 
 @dataclass(frozen=True)
 class Subscription(Generic[E]):
+    """A durable consumer and what to do with its messages.
+
+    With ``batch_handler`` set, every decodable message of one fetch goes to a single call (inference runs
+    them as one model batch); the whole batch is acked when it returns and retried when it raises.
+    """
+
     consumer: ConsumerSpec
     decoder: Decoder[E]
-    handler: Handler[E]
+    handler: Handler[E] | None = None
     batch: int | None = None  # None: the service's ``fetch_batch`` setting
     fetch_timeout_seconds: float = 1.0
+    batch_handler: BatchHandler[E] | None = None
+
+    def __post_init__(self) -> None:
+        if (self.handler is None) == (self.batch_handler is None):
+            raise ValueError("a subscription needs exactly one of handler and batch_handler")
 
 
 @dataclass
@@ -122,6 +134,9 @@ class ConsumerLoop(Generic[E]):
                     log.debug("fetch on %s failed: %r", spec.durable, err)
                     await asyncio.sleep(0.2)
                     continue
+                if self._sub.batch_handler is not None:
+                    await self._process_batch(msgs)
+                    continue
                 for msg in msgs:
                     await self._process(msg)
         finally:
@@ -130,16 +145,51 @@ class ConsumerLoop(Generic[E]):
             except Exception:
                 log.debug("unsubscribe of %s failed", spec.durable, exc_info=True)
 
+    async def _process_batch(self, msgs: list[Msg]) -> None:
+        """Decode all, dead-letter the bad ones, hand the rest to the batch handler in one call."""
+        assert self._sub.batch_handler is not None
+        started = time.perf_counter()
+        good: list[tuple[Msg, E, Delivery]] = []
+        with self._tracer.start_as_current_span(
+            f"{subject_names.family_of(msgs[0].subject)} process batch",
+            context=extract_context(dict(msgs[0].headers or {})),
+            kind=trace.SpanKind.CONSUMER,
+            attributes={
+                "messaging.system": "nats",
+                "messaging.consumer.group.name": self._name,
+                "messaging.batch.message_count": len(msgs),
+            },
+        ) as span:
+            for msg in msgs:
+                delivery = _delivery(msg)
+                try:
+                    good.append((msg, self._sub.decoder(msg.subject, msg.data), delivery))
+                except ContractError as err:
+                    reason: DeadLetterReason = "undecodable" if err.kind == "undecodable" else "invalid"
+                    await self._dead_letter(msg, delivery, reason, str(err), err.field)
+            if good:
+                self.stats.in_flight += len(good)
+                try:
+                    await self._sub.batch_handler([(event, delivery) for _, event, delivery in good])
+                except Exception as err:
+                    span.record_exception(err)
+                    self.stats.last_error = repr(err)
+                    for msg, _, delivery in good:
+                        await self._retry_or_dead_letter(msg, delivery, err)
+                else:
+                    for msg, _, _ in good:
+                        await msg.ack()
+                        self.stats.handled += 1
+                        self._count("ack")
+                finally:
+                    self.stats.in_flight -= len(good)
+        self._metrics.handler_seconds.labels(self._metrics.service, self._name).observe(
+            time.perf_counter() - started
+        )
+
     async def _process(self, msg: Msg) -> None:
         headers = dict(msg.headers or {})
-        meta = msg.metadata
-        delivery = Delivery(
-            subject=msg.subject,
-            headers=headers,
-            num_delivered=meta.num_delivered,
-            stream_sequence=meta.sequence.stream,
-            msg_id=headers.get("Nats-Msg-Id"),
-        )
+        delivery = _delivery(msg)
         family = subject_names.family_of(msg.subject)
         self.stats.in_flight += 1
         started = time.perf_counter()
@@ -169,35 +219,39 @@ class ConsumerLoop(Generic[E]):
             reason: DeadLetterReason = "undecodable" if err.kind == "undecodable" else "invalid"
             await self._dead_letter(msg, delivery, reason, str(err), err.field)
             return
+        assert self._sub.handler is not None
         try:
             await self._sub.handler(event, delivery)
-        except PermanentError as err:
-            span.record_exception(err)
-            await self._dead_letter(msg, delivery, "rejected", str(err) or type(err).__name__, None)
-            return
         except Exception as err:
             span.record_exception(err)
             self.stats.last_error = repr(err)
-            spec = self._sub.consumer
-            if delivery.num_delivered >= spec.max_deliver:
-                await self._dead_letter(msg, delivery, "max-deliver", repr(err), None)
-                return
-            delay = _backoff(spec.backoff_seconds, delivery.num_delivered)
-            log.warning(
-                "handler failed (delivery %d of %d), retrying in %.1fs: %r",
-                delivery.num_delivered,
-                spec.max_deliver,
-                delay,
-                err,
-                extra={"subject": msg.subject, "consumer": self._name},
-            )
-            await msg.nak(delay=delay)
-            self.stats.retried += 1
-            self._count("nak")
+            await self._retry_or_dead_letter(msg, delivery, err)
             return
         await msg.ack()
         self.stats.handled += 1
         self._count("ack")
+
+    async def _retry_or_dead_letter(self, msg: Msg, delivery: Delivery, err: Exception) -> None:
+        """A permanent error or the last allowed delivery dead-letters; anything else is retried later."""
+        if isinstance(err, PermanentError):
+            await self._dead_letter(msg, delivery, "rejected", str(err) or type(err).__name__, None)
+            return
+        spec = self._sub.consumer
+        if delivery.num_delivered >= spec.max_deliver:
+            await self._dead_letter(msg, delivery, "max-deliver", repr(err), None)
+            return
+        delay = _backoff(spec.backoff_seconds, delivery.num_delivered)
+        log.warning(
+            "handler failed (delivery %d of %d), retrying in %.1fs: %r",
+            delivery.num_delivered,
+            spec.max_deliver,
+            delay,
+            err,
+            extra={"subject": msg.subject, "consumer": self._name},
+        )
+        await msg.nak(delay=delay)
+        self.stats.retried += 1
+        self._count("nak")
 
     async def _dead_letter(
         self, msg: Msg, delivery: Delivery, reason: DeadLetterReason, error: str, field_name: str | None
@@ -236,6 +290,18 @@ class ConsumerLoop(Generic[E]):
 
     def _count(self, outcome: str) -> None:
         self._metrics.messages.labels(self._metrics.service, self._name, outcome).inc()
+
+
+def _delivery(msg: Msg) -> Delivery:
+    headers = dict(msg.headers or {})
+    meta = msg.metadata
+    return Delivery(
+        subject=msg.subject,
+        headers=headers,
+        num_delivered=meta.num_delivered,
+        stream_sequence=meta.sequence.stream,
+        msg_id=headers.get("Nats-Msg-Id"),
+    )
 
 
 def _backoff(schedule: list[float], num_delivered: int) -> float:
