@@ -58,3 +58,14 @@ async def test_sleep_or_stop_returns_early_when_stopped() -> None:
     stop.set()
     assert await asyncio.wait_for(task, 1) is True
     assert await sleep_or_stop(WallClock(), 0.001, asyncio.Event()) is False
+
+
+async def test_scaled_clocks_with_one_origin_agree_whenever_they_start() -> None:
+    """The local stack starts its processes seconds apart; a shared origin keeps them on one time line."""
+    origin = datetime.now(UTC) - timedelta(seconds=2)
+    first = ScaledClock(60.0, origin)
+    await asyncio.sleep(0.05)
+    second = ScaledClock(60.0, origin)
+    gap = abs((second.now() - first.now()).total_seconds())
+    assert gap < 60 * 0.05  # less than the wall time between the two reads, scaled
+    assert (first.now() - origin).total_seconds() >= 60 * 2

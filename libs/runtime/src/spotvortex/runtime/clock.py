@@ -40,14 +40,19 @@ class WallClock:
 
 
 class ScaledClock:
-    """Time that runs ``factor`` times faster than the wall clock, starting at ``origin``."""
+    """Time that runs ``factor`` times faster than the wall clock since the wall-clock instant ``origin``.
+
+    ``origin`` is an anchor shared in wall time, not the start of this object: two processes built with the
+    same origin and factor tell the same time, whenever each of them started (the local stack relies on it).
+    """
 
     def __init__(self, factor: float, origin: datetime | None = None) -> None:
         if factor <= 0:
             raise ValueError("a scaled clock needs a positive factor")
         self.factor = factor
         self._origin = origin or datetime.now(UTC)
-        self._start = time.monotonic()
+        already = max(0.0, time.time() - self._origin.timestamp())
+        self._start = time.monotonic() - already
 
     def monotonic(self) -> float:
         return (time.monotonic() - self._start) * self.factor

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any, Literal, TypeVar
 
@@ -56,8 +57,14 @@ class HttpSettings(_Section, frozen=True, kw_only=True):
 
 
 class ClockSettings(_Section, frozen=True, kw_only=True):
+    """``scaled`` runs ``factor`` times faster than the wall clock from ``origin`` (default: start-up).
+
+    Processes that must agree on time (the local stack's services and its simulated cluster) share one origin.
+    """
+
     kind: Literal["wall", "scaled"] = "wall"
     factor: PositiveSeconds = 1.0
+    origin: datetime | None = None
 
 
 class ServiceSettings(_Section, frozen=True, kw_only=True):

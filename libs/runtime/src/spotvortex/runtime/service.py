@@ -68,7 +68,7 @@ class ServiceSpec:
 
 def clock_from(settings: ServiceSettings) -> Clock:
     if settings.clock.kind == "scaled":
-        return ScaledClock(settings.clock.factor)
+        return ScaledClock(settings.clock.factor, settings.clock.origin)
     return WallClock()
 
 
