@@ -34,7 +34,7 @@ async def api_client(settings: KubeSettings) -> ApiClient:
     if settings.url:
         return client.ApiClient(client.Configuration(host=settings.url.rstrip("/")))
     if settings.in_cluster:
-        config.load_incluster_config()
+        config.load_incluster_config()  # type: ignore[no-untyped-call]
         return client.ApiClient()
     configuration = client.Configuration()
     try:
