@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from spotvortex.contracts.disruption_budgets import allowed_disruptions
 from spotvortex.sim.kube.watch import Change
 from spotvortex.sim.world import labels as L
 from spotvortex.sim.world.core import World
@@ -27,7 +28,6 @@ from spotvortex.sim.world.predicates import node_admits, requests_of
 from spotvortex.sim.world.spot_market import SpotMarket
 from spotvortex.sim.world.state import PODS, NodeInfo, NodeSet, node_name_of
 
-from .budgets import allowed_disruptions
 from .nodepools import NodePoolView
 from .provisioner import NODEPOOLS, Claim, Provisioner
 from .settings import KarpenterSettings

@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from spotvortex.contracts.disruption_budgets import parse_duration
 from spotvortex.sim.world import labels as L
 from spotvortex.sim.world.predicates import selector_matches
 from spotvortex.sim.world.quantity import cpu_millis, memory_mib
@@ -66,25 +67,6 @@ class NodePoolView:
             }
         }
         return selector_matches(probe, labels)
-
-
-def parse_duration(value: str | None) -> float | None:
-    """Karpenter durations (``30s``, ``5m``, ``1h30m``, ``Never``) in seconds; ``None`` for Never/absent."""
-    if value is None or value == "Never":
-        return None
-    total, number = 0.0, ""
-    units = {"h": 3600.0, "m": 60.0, "s": 1.0}
-    for ch in str(value):
-        if ch.isdigit() or ch == ".":
-            number += ch
-        elif ch in units and number:
-            total += float(number) * units[ch]
-            number = ""
-        else:
-            raise ValueError(f"not a duration: {value!r}")
-    if number:
-        raise ValueError(f"duration {value!r} lacks a unit")
-    return total
 
 
 def parse_nodepool(obj: Mapping[str, Any]) -> NodePoolView:

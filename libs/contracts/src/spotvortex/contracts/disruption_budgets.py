@@ -1,4 +1,7 @@
-"""NodePool disruption budgets: how many of a pool's nodes may be voluntarily disrupted right now.
+"""Karpenter NodePool disruption budgets: how many of a pool's nodes may be voluntarily disrupted right now.
+
+The meaning of the ``DisruptionBudget`` fields carried in telemetry, implemented once: the gates judge our own
+drains with it and the simulator's Karpenter honours it, so both agree by construction.
 
 Karpenter's rule (disruption.md): each active budget allows ``roundup(total × pct)`` (or the count) minus
 nodes already being deleted or not ready; the most restrictive active budget wins; a budget with a
@@ -13,7 +16,25 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from .nodepools import parse_duration
+
+def parse_duration(value: str | None) -> float | None:
+    """Karpenter durations (``30s``, ``5m``, ``1h30m``, ``Never``) in seconds; ``None`` for Never/absent."""
+    if value is None or value == "Never":
+        return None
+    total, number = 0.0, ""
+    units = {"h": 3600.0, "m": 60.0, "s": 1.0}
+    for ch in str(value):
+        if ch.isdigit() or ch == ".":
+            number += ch
+        elif ch in units and number:
+            total += float(number) * units[ch]
+            number = ""
+        else:
+            raise ValueError(f"not a duration: {value!r}")
+    if number:
+        raise ValueError(f"duration {value!r} lacks a unit")
+    return total
+
 
 _CRON_RANGES = ((0, 59), (0, 23), (1, 31), (1, 12), (0, 7))
 _MACROS = {

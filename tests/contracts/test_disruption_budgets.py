@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from spotvortex.sim.world.karpenter.budgets import (
+from spotvortex.contracts.disruption_budgets import (
     allowed_disruptions,
     budget_active,
     budget_allowance,
