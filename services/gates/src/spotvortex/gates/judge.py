@@ -1,0 +1,268 @@
+"""Judge one proposal: run every named rule, approve only if none fails, and say how far it may go.
+
+Pure: the proposal, the pool's durable state, the rule settings, the mode and ``now`` in; the verdict and the
+state to store out. Every rule is evaluated and reported, even after one has failed, so a verdict explains
+all the reasons a move was (or would have been) held back.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Literal
+
+import msgspec
+
+from spotvortex.contracts import (
+    Action,
+    CapacityType,
+    GateVerdict,
+    Mode,
+    PoolFacts,
+    ProposedAction,
+    RuleOutcome,
+)
+from spotvortex.gates import budgets
+from spotvortex.gates.config import GateConfig
+from spotvortex.gates.state import PoolState, for_mode, prune_drains
+
+EPSILON = 1e-6
+
+
+@dataclass(frozen=True)
+class Judgement:
+    verdict: GateVerdict
+    state: PoolState
+    replayed: bool = False  # the proposal was judged before: its stored verdict is returned unchanged
+
+
+def direction_of(action: Action) -> int:
+    """+1 moves toward spot, −1 toward on-demand, 0 holds."""
+    if action in (Action.INCREASE_10, Action.INCREASE_30):
+        return 1
+    if action in (Action.DECREASE_10, Action.DECREASE_30, Action.EMERGENCY_EXIT):
+        return -1
+    return 0
+
+
+class _Rules:
+    """Collects outcomes; ``failed`` is true once any rule failed."""
+
+    def __init__(self) -> None:
+        self.outcomes: list[RuleOutcome] = []
+
+    def add(
+        self,
+        rule: str,
+        ok: bool,
+        detail: str = "",
+        value: float | None = None,
+        limit: float | None = None,
+    ) -> bool:
+        outcome: Literal["pass", "fail"] = "pass" if ok else "fail"
+        self.outcomes.append(RuleOutcome(rule=rule, outcome=outcome, detail=detail, value=value, limit=limit))
+        return ok
+
+    def note(
+        self, rule: str, outcome: Literal["override", "skip"], detail: str, value: float | None = None
+    ) -> None:
+        self.outcomes.append(RuleOutcome(rule=rule, outcome=outcome, detail=detail, value=value))
+
+    @property
+    def failed(self) -> list[RuleOutcome]:
+        return [o for o in self.outcomes if o.outcome == "fail"]
+
+
+def bounded_target(proposal: ProposedAction, action: Action, facts: PoolFacts, config: GateConfig) -> float:
+    """The proposal's target within the operator's share bounds and on-demand floor.
+
+    An emergency exit may go below ``min_spot_share``: the floor is a cost preference, not a reason to keep
+    nodes the risk model expects to lose (the earlier implementation let the floor win).
+    """
+    total = facts.nodes.total
+    high = config.max_spot_share
+    if total > 0 and config.on_demand_floor_nodes:
+        high = min(high, max(0.0, 1.0 - config.on_demand_floor_nodes / total))
+    if action is Action.EMERGENCY_EXIT:
+        return 0.0
+    low = min(config.min_spot_share, high)
+    return min(high, max(low, proposal.target_spot_ratio))
+
+
+def nodes_needed(action: Action, current: float, target: float, facts: PoolFacts) -> int:
+    """Nodes to drain for the share change: ``ceil(|target − current| × pool size)``, bounded by what exists."""
+    if action is Action.EMERGENCY_EXIT:
+        return facts.nodes.spot
+    need = math.ceil(abs(target - current) * facts.nodes.total - 1e-9)
+    available = facts.nodes.spot if target < current else facts.nodes.on_demand
+    return max(0, min(need, available))
+
+
+def judge(
+    proposal: ProposedAction,
+    stored: PoolState | None,
+    config: GateConfig,
+    *,
+    mode: Mode,
+    now: datetime,
+) -> Judgement:
+    state = for_mode(stored, proposal.pool, mode)
+    if state.last_decision_id == proposal.decision_id and state.last_verdict is not None:
+        return Judgement(verdict=state.last_verdict, state=state, replayed=True)
+    rules = _Rules()
+    action = proposal.action
+    facts = proposal.facts
+
+    rules.add(
+        "kill_switch", config.enabled, "" if config.enabled else "gates.enabled is false: nothing moves"
+    )
+    if facts is None:
+        rules.add("pool_facts", False, "the proposal carries no pool facts to judge against")
+        return _finish(proposal, state, rules, action, proposal.current_spot_ratio, 0, mode, now, config)
+
+    age = (now - facts.telemetry_time).total_seconds()
+    rules.add(
+        "telemetry_fresh",
+        age <= config.max_telemetry_age_seconds,
+        f"telemetry is {age:.0f}s old",
+        value=age,
+        limit=config.max_telemetry_age_seconds,
+    )
+
+    if proposal.capacity_score >= config.risk_override_threshold and action is not Action.EMERGENCY_EXIT:
+        rules.note(
+            "risk_override",
+            "override",
+            f"capacity score {proposal.capacity_score:.2f} ≥ {config.risk_override_threshold}: {action} → EMERGENCY_EXIT",
+            value=proposal.capacity_score,
+        )
+        action = Action.EMERGENCY_EXIT
+    emergency = action is Action.EMERGENCY_EXIT
+    direction = direction_of(action)
+
+    if not rules.add(
+        "actionable", direction != 0, "the proposal holds: nothing to actuate" if direction == 0 else ""
+    ):
+        return _finish(proposal, state, rules, action, proposal.current_spot_ratio, 0, mode, now, config)
+
+    if emergency:
+        rules.note(
+            "confidence",
+            "skip",
+            "an emergency exit is not held back by model confidence",
+            proposal.confidence,
+        )
+    else:
+        rules.add(
+            "confidence",
+            proposal.confidence >= config.confidence_floor,
+            value=proposal.confidence,
+            limit=config.confidence_floor,
+        )
+
+    current = proposal.current_spot_ratio
+    target = bounded_target(proposal, action, facts, config)
+    moves = (target < current - EPSILON) if direction < 0 else (target > current + EPSILON)
+    rules.add(
+        "share_bounds",
+        moves,
+        f"target {target:.2f} within [{config.min_spot_share}, {config.max_spot_share}] "
+        f"and an on-demand floor of {config.on_demand_floor_nodes} nodes"
+        + ("" if moves else f"; the pool is already at {current:.2f}"),
+        value=target,
+    )
+
+    since = (now - state.last_move_at).total_seconds() if state.last_move_at else None
+    if emergency:
+        rules.note("cooldown", "skip", "emergency exits skip the cooldown")
+    else:
+        rules.add(
+            "cooldown",
+            since is None or since >= config.cooldown_seconds,
+            "no earlier move" if since is None else f"last move {since:.0f}s ago",
+            value=since,
+            limit=config.cooldown_seconds,
+        )
+    if state.last_direction and direction != state.last_direction and not emergency:
+        rules.add(
+            "reversal_dwell",
+            since is None or since >= config.reversal_dwell_seconds,
+            f"reverses the move of {since:.0f}s ago" if since is not None else "",
+            value=since,
+            limit=config.reversal_dwell_seconds,
+        )
+
+    need = nodes_needed(action, current, target, facts)
+    draining = budgets.pool_draining(facts, state, now)
+    limits = {
+        "pool_drain_budget": budgets.pool_budget(facts, state, config, now),
+        "cluster_drain_budget": budgets.cluster_budget(facts, config),
+    }
+    if not emergency:
+        limits["pool_hourly_budget"] = budgets.hourly_budget(facts, state, config, now)
+    if config.respect_karpenter_budgets:
+        source = CapacityType.SPOT if direction < 0 else CapacityType.ON_DEMAND
+        karpenter = budgets.karpenter_budget(facts, source.value, config, now, draining)
+        if karpenter is not None:
+            limits["karpenter_disruption_budget"] = karpenter
+    allowance = need
+    for rule, limit in limits.items():
+        rules.add(
+            rule,
+            need == 0 or limit > 0,
+            f"{limit} node(s) may start draining, the move needs {need}",
+            value=float(need),
+            limit=float(limit),
+        )
+        allowance = min(allowance, limit)
+    return _finish(proposal, state, rules, action, target, max(0, allowance), mode, now, config)
+
+
+def _finish(
+    proposal: ProposedAction,
+    state: PoolState,
+    rules: _Rules,
+    action: Action,
+    target: float,
+    allowance: int,
+    mode: Mode,
+    now: datetime,
+    config: GateConfig,
+) -> Judgement:
+    failed = rules.failed
+    approved = not failed
+    verdict = GateVerdict(
+        cluster=proposal.cluster,
+        pool=proposal.pool,
+        decision_id=proposal.decision_id,
+        time=now,
+        mode=mode,
+        approved=approved,
+        proposed=proposal.action,
+        action=action if approved else Action.HOLD,
+        current_spot_ratio=proposal.current_spot_ratio,
+        target_spot_ratio=min(1.0, max(0.0, target)) if approved else proposal.current_spot_ratio,
+        rules=rules.outcomes,
+        reason="approved" if approved else "; ".join(f"{o.rule}: {o.detail}".rstrip(": ") for o in failed),
+        drain_allowance=allowance if approved else 0,
+        facts=proposal.facts,
+    )
+    if not approved:
+        return Judgement(
+            verdict=verdict,
+            state=msgspec.structs.replace(state, last_decision_id=proposal.decision_id, last_verdict=verdict),
+        )
+    drains = prune_drains(state.drains, now) + [now] * allowance
+    new_state = msgspec.structs.replace(
+        state,
+        target_spot_ratio=verdict.target_spot_ratio,
+        last_move_at=now,
+        last_direction=direction_of(action),
+        in_flight=state.in_flight_at(now) + allowance,
+        in_flight_until=now + timedelta(seconds=config.drain_timeout_seconds),
+        drains=drains,
+        last_decision_id=proposal.decision_id,
+        last_verdict=verdict,
+    )
+    return Judgement(verdict=verdict, state=new_state)
