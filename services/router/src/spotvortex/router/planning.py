@@ -1,0 +1,66 @@
+"""The drain plan: which nodes leave, in which order, derived from the approved share change.
+
+The number comes from the gates (``drain_allowance`` = the share change in nodes, capped by every budget);
+the router picks which: nodes already under an interruption notice first, then the cheapest to disrupt
+(fewest pods), then the oldest. One job per decision, never one node per tick.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime, timedelta
+
+from spotvortex.contracts import Action, Direction, DrainJob, GateVerdict, Mode
+from spotvortex.router.config import RouterConfig
+from spotvortex.router.views import ON_DEMAND, SPOT, NodeView
+
+
+def direction_of(action: Action) -> int:
+    if action in (Action.INCREASE_10, Action.INCREASE_30):
+        return 1
+    if action in (Action.DECREASE_10, Action.DECREASE_30, Action.EMERGENCY_EXIT):
+        return -1
+    return 0
+
+
+def job_id(decision_id: str) -> str:
+    """One job per decision, named from it, so a redelivered verdict plans the same job."""
+    return "job-" + hashlib.sha256(decision_id.encode()).hexdigest()[:20]
+
+
+def order_candidates(nodes: list[NodeView], direction: int) -> list[NodeView]:
+    source = SPOT if direction < 0 else ON_DEMAND
+    candidates = [n for n in nodes if n.capacity_type == source and n.movable]
+    return sorted(candidates, key=lambda n: (not n.interruption_pending, n.pods, n.created, n.name))
+
+
+def plan_drain(
+    verdict: GateVerdict, nodes: list[NodeView], mode: Mode, config: RouterConfig, now: datetime
+) -> DrainJob | None:
+    direction = direction_of(verdict.action)
+    if direction == 0 or verdict.drain_allowance <= 0:
+        return None
+    chosen = order_candidates(nodes, direction)[: verdict.drain_allowance]
+    if not chosen:
+        return None
+    return DrainJob(
+        job_id=job_id(verdict.decision_id),
+        cluster=verdict.cluster,
+        pool=verdict.pool,
+        decision_id=verdict.decision_id,
+        time=now,
+        mode=mode,
+        direction=Direction.SPOT_TO_ON_DEMAND if direction < 0 else Direction.ON_DEMAND_TO_SPOT,
+        nodes=[n.name for n in chosen],
+        deadline=now + timedelta(seconds=config.drain_deadline_seconds),
+        grace_period_seconds=config.grace_period_seconds,
+        emergency=verdict.action is Action.EMERGENCY_EXIT,
+        reason=f"{verdict.proposed} → {verdict.action}: spot share {verdict.current_spot_ratio:.2f} → "
+        f"{verdict.target_spot_ratio:.2f}",
+    )
+
+
+def effective_mode(service: Mode, verdict: Mode) -> Mode:
+    """The stricter of the two: a shadow router never mutates, even for a verdict judged in enforce."""
+    order = [Mode.OBSERVE, Mode.SHADOW, Mode.ENFORCE]
+    return min(service, verdict, key=order.index)
