@@ -13,7 +13,7 @@ from spotvortex.contracts import ProposedAction, jetstream
 from spotvortex.contracts.tokens import encode_token
 from spotvortex.runtime.consumer import Delivery, decoder_for
 from spotvortex.runtime.lease import LeaseRecord
-from spotvortex.runtime.service import ServiceContext, ServiceRunner
+from spotvortex.runtime.service import ServiceContext, ServiceRunner, ServiceSpec, Workers
 
 TTL = 1.5
 
@@ -115,3 +115,13 @@ async def test_clean_stop_releases_the_lease_at_once(nats_url: str, cluster: str
         assert loop.time() - stopped < TTL
     finally:
         await b.stop()
+
+
+async def test_a_service_whose_workers_cannot_be_built_stops_and_says_why(nats_url: str, cluster: str) -> None:
+    async def build(_: ServiceContext) -> Workers:
+        raise ValueError("model files do not match the manifest")
+
+    runner = ServiceRunner(ServiceSpec(name="broken", build=build), settings(nats_url, cluster))
+    await asyncio.wait_for(runner.run_until_signalled(), 10)
+    assert isinstance(runner.failure, ValueError)
+    assert not runner.working.is_set()

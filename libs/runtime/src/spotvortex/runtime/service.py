@@ -99,6 +99,7 @@ class ServiceRunner:
         self._supervisor: asyncio.Task[None] | None = None
         self._lease_task: asyncio.Task[None] | None = None
         self._streams: list[str] = []
+        self.failure: BaseException | None = None  # why the workers could not be built, if they could not
         self.working = asyncio.Event()
         self.idle = asyncio.Event()  # set while no worker runs: before start, on standby, after stop
         self.idle.set()
@@ -144,7 +145,13 @@ class ServiceRunner:
             if self.lease is not None and not await self._wait_for(self.lease.acquired):
                 return
             self._worker_stop = asyncio.Event()
-            await self._start_workers()
+            try:
+                await self._start_workers()
+            except Exception as err:  # a service that cannot build its workers must not linger half-started
+                self.log.error("could not start: %s", err, exc_info=err)
+                self.failure = err
+                self._stop.set()
+                return
             waiters = [self._stop] + ([self.lease.lost] if self.lease is not None else [])
             await self._wait_any(waiters)
             await self._stop_workers()
@@ -250,9 +257,10 @@ class ServiceRunner:
 
 
 def run_service(spec: ServiceSpec, settings: ServiceSettings) -> int:
-    """Entry point of a service process: JSON logs, run until SIGTERM/SIGINT, exit code."""
+    """Entry point of a service process: JSON logs, run until SIGTERM/SIGINT; exit code 1 if it could not
+    start its workers (the reason is logged)."""
     configure_logging(spec.name, settings.log_level)
     runner = ServiceRunner(spec, settings)
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(runner.run_until_signalled())
-    return 0
+    return 1 if runner.failure is not None else 0
