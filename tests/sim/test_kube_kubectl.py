@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from spotvortex.sim.kube import KubeEmulator
-from tests.sim.manifests import node, nodepool
+from tests.sim.manifests import node, nodepool, pod
 
 KUBECTL = Path(__file__).resolve().parents[2] / ".venv" / "bin" / "kubectl"
 KUBECTL_BIN = str(KUBECTL) if KUBECTL.exists() else shutil.which("kubectl")
@@ -103,6 +103,26 @@ async def test_get_nodes_with_label_column(kube: KubeEmulator, kubectl: Kubectl)
     assert sorted((r.split()[0], r.split()[-1]) for r in rows) == [("od-1", "on-demand"), ("spot-1", "spot")]
     names = await kubectl.ok("get", "no", "-l", "karpenter.sh/capacity-type=spot", "-o", "name")
     assert names.split() == ["node/spot-1"]
+
+
+async def test_get_prints_the_server_side_table_with_status_and_ages_on_the_emulator_clock(
+    kube: KubeEmulator, kubectl: Kubectl
+) -> None:
+    ready = node("spot-1")
+    ready["status"] = {"conditions": [{"type": "Ready", "status": "True"}]}
+    kube.store.create(ready)
+    kube.store.create(node("od-1"))
+    await kubectl.ok("cordon", "spot-1")
+    rows = {r.split()[0]: r.split() for r in (await kubectl.ok("get", "nodes")).strip().splitlines()}
+    assert rows["NAME"][:3] == ["NAME", "STATUS", "ROLES"]
+    assert rows["spot-1"][1] == "Ready,SchedulingDisabled"
+    assert rows["od-1"][1] == "Unknown"
+    assert rows["spot-1"][3].endswith("s")  # created moments ago on the emulator's clock
+    kube.store.create(pod("web-1", node_name="spot-1", ready=True, phase="Running"))
+    pods = (await kubectl.ok("get", "pods", "-o", "wide")).strip().splitlines()
+    assert pods[0].split()[:5] == ["NAME", "READY", "STATUS", "RESTARTS", "AGE"]
+    assert pods[1].split()[:3] == ["web-1", "1/1", "Running"]
+    assert pods[1].split()[-1] == "spot-1"
 
 
 async def test_drain_is_blocked_by_the_pdb(kube: KubeEmulator, kubectl: Kubectl) -> None:

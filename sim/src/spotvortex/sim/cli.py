@@ -47,6 +47,13 @@ def register(sub: Any) -> None:
     parser.add_argument("--aws-port", type=int, default=0, help="AWS API port (0: a free one)")
     parser.add_argument("--nats", default=None, help="NATS URL to publish the market on (live mode)")
     parser.add_argument(
+        "--origin",
+        type=datetime.fromisoformat,
+        default=None,
+        help="wall-clock instant world time is anchored to (live mode; default: now). Processes that share "
+        "the origin and --speed tell the same time",
+    )
+    parser.add_argument(
         "--virtual", default=None, metavar="DURATION", help="run DURATION (e.g. 30d) in virtual time"
     )
     parser.add_argument(
@@ -101,9 +108,13 @@ async def _live(args: argparse.Namespace) -> int:
     scenario = load_scenario(args.scenario)
     if args.speed <= 0:
         raise ValueError("--speed must be positive")
-    origin = datetime.now(UTC).replace(microsecond=0)
+    origin = args.origin or datetime.now(UTC).replace(microsecond=0)
+    if origin.tzinfo is None:
+        raise ValueError("--origin needs a time zone, e.g. 2026-01-01T00:00:00+00:00")
     clock = ScaledClock(args.speed, origin)
-    cluster = build(scenario, seed=args.seed, world_start=origin, now=clock.now, kube_port=args.kube_port)
+    cluster = build(
+        scenario, seed=args.seed, world_start=clock.now(), now=clock.now, kube_port=args.kube_port
+    )
     world = cluster.world
     queues = SqsQueues(region=scenario.region)
     world.on_announcement(SqsAnnouncer(queues))

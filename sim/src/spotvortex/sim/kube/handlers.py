@@ -18,6 +18,7 @@ from .routing import GroupVersionPath, ResourcePath, parse_resource_path
 from .store import Store
 from .strategy import Scope, returns_deleted_object
 from .stream import WatchRequest, WatchSettings, serve_watch
+from .tables import table_body, wants_table
 
 JSON_TYPES = ("", "application/json", "*/*")
 TRUE_VALUES = ("true", "True", "1")
@@ -209,11 +210,19 @@ class ApiHandler:
             )
             return await serve_watch(request, self.store, wr, self.settings, fault)
         items = self.store.list(target.rt, target.namespace, q.get("labelSelector", ""), field_selector)
+        if wants_table(request.headers.get("Accept", "")):
+            return json_response(
+                table_body(target.rt, target.version, items, self.store.resource_version, self.store.now())
+            )
         return json_response(list_body(target.rt, target.version, items, self.store.resource_version))
 
     async def _get(self, request: web.Request, target: ResourcePath) -> web.StreamResponse:
         assert target.name is not None
-        return json_response(self._present(target, self.store.get(target.rt, target.name, target.namespace)))
+        obj = self.store.get(target.rt, target.name, target.namespace)
+        if wants_table(request.headers.get("Accept", "")):
+            version = str((obj.get("metadata") or {}).get("resourceVersion", "0"))
+            return json_response(table_body(target.rt, target.version, [obj], int(version), self.store.now()))
+        return json_response(self._present(target, obj))
 
     async def _create(self, request: web.Request, target: ResourcePath) -> web.StreamResponse:
         body = _object_body(await _json_body(request), target.rt, target.version)

@@ -64,6 +64,7 @@ class Store:
         self.registry = registry
         self.hub = hub or WatchHub()
         self._now = now
+        self.now = now  # the emulator's clock, for what the server computes (ages in tables, timestamps)
         self._rng = random.Random(seed)
         self._rv = 0
         self._objects: dict[tuple[str, str], dict[ObjKey, Obj]] = {rt.key: {} for rt in registry.types}
