@@ -1,5 +1,78 @@
 """SpotVortex drainer service.
 
-Executes drain jobs: cordon, PDB-aware eviction, rollback; publishes per-node results.
-This package exports ``SPEC`` once the service is implemented; ``spotvortex run drainer`` reports its absence.
+Executes drain jobs under the cluster lease: cordon, PDB-aware eviction with back-off, wait for the pods to
+be gone, roll back (uncordon) on deadline or failure, one result per node; ``shadow`` only reads and reports
+``would-drain``. The pure cores — pod classification (:func:`classify_pod`, :func:`plan_node`), the
+eviction back-off (:func:`backoff_delay`), the job state machine (:func:`admit`, :func:`next_step` and the
+transitions in :mod:`spotvortex.drainer.jobs`) and the shadow report (:func:`preview_node`) — need neither
+NATS nor an API server.
 """
+
+from spotvortex.drainer.backoff import BackoffPolicy, backoff_delay, backoff_schedule, rng_for
+from spotvortex.drainer.config import DrainerConfig, DrainerSettings
+from spotvortex.drainer.jobs import (
+    Admission,
+    JobRecord,
+    NodeRecord,
+    Step,
+    StepKind,
+    TransitionError,
+    admit,
+    new_record,
+    next_step,
+)
+from spotvortex.drainer.modes import effective_mode
+from spotvortex.drainer.pods import (
+    NodePlan,
+    PodDecision,
+    PodPolicy,
+    PodRef,
+    Reason,
+    Verdict,
+    classify_pod,
+    plan_node,
+)
+from spotvortex.drainer.results import preview_node, result_for
+from spotvortex.runtime.service import ServiceContext, ServiceSpec, Workers
+
+
+async def build(ctx: ServiceContext) -> Workers:
+    """The service's workers; the Kubernetes client is imported only here, so the cores load fast."""
+    from spotvortex.drainer.service import build as build_service
+
+    return await build_service(ctx)
+
+
+SPEC = ServiceSpec(name="drainer", build=build, needs_lease=True)
+SETTINGS = DrainerSettings
+
+__all__ = [
+    "SETTINGS",
+    "SPEC",
+    "Admission",
+    "BackoffPolicy",
+    "DrainerConfig",
+    "DrainerSettings",
+    "JobRecord",
+    "NodePlan",
+    "NodeRecord",
+    "PodDecision",
+    "PodPolicy",
+    "PodRef",
+    "Reason",
+    "Step",
+    "StepKind",
+    "TransitionError",
+    "Verdict",
+    "admit",
+    "backoff_delay",
+    "backoff_schedule",
+    "classify_pod",
+    "effective_mode",
+    "new_record",
+    "next_step",
+    "plan_node",
+    "preview_node",
+    "result_for",
+    "rng_for",
+]

@@ -1,0 +1,68 @@
+"""Drainer settings: how hard to push on evictions, how long to wait, and which pods nobody may evict.
+
+Every default is chosen so that a drainer started without a config file is gentle: a few evictions at a time
+per node, a bounded back-off on disruption budgets, and a non-zero grace period even when a job asks for 0.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import msgspec
+
+from spotvortex.contracts import DrainJob
+from spotvortex.drainer.backoff import BackoffPolicy
+from spotvortex.drainer.pods import PodPolicy
+from spotvortex.runtime.config import ServiceSettings
+from spotvortex.runtime.kube import KubeSettings
+
+Seconds = Annotated[float, msgspec.Meta(gt=0)]
+
+
+class DrainerConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """``default_grace_period_seconds`` replaces a job's ``grace_period_seconds: 0`` unless
+    ``allow_zero_grace_period`` is set: an immediate kill must be a deliberate operator choice.
+
+    ``protected_namespaces`` block a drain like ``karpenter.sh/do-not-disrupt`` does (emergencies
+    override both); it is empty by default, so no namespace is special unless configured.
+    """
+
+    max_concurrent_jobs: Annotated[int, msgspec.Meta(ge=1, le=64)] = 4
+    evictions_per_node: Annotated[int, msgspec.Meta(ge=1, le=100)] = 5
+    default_grace_period_seconds: Annotated[int, msgspec.Meta(ge=1)] = 30
+    allow_zero_grace_period: bool = False
+    backoff_initial_seconds: Seconds = 1.0
+    backoff_factor: Annotated[float, msgspec.Meta(ge=1.0)] = 2.0
+    backoff_max_seconds: Seconds = 30.0
+    backoff_jitter: Annotated[float, msgspec.Meta(ge=0.0, le=1.0)] = 0.2
+    poll_seconds: Seconds = 1.0
+    conflict_attempts: Annotated[int, msgspec.Meta(ge=1, le=100)] = 5
+    rollback_timeout_seconds: Seconds = 120.0
+    retry_seconds: Seconds = 2.0
+    protected_namespaces: list[str] = []
+    block_unmanaged_pods: bool = False
+
+    def grace_period_for(self, job: DrainJob) -> int:
+        """The grace period sent with every eviction of ``job``: the job's own, unless it asks for 0."""
+        if job.grace_period_seconds > 0 or self.allow_zero_grace_period:
+            return job.grace_period_seconds
+        return self.default_grace_period_seconds
+
+    def backoff(self) -> BackoffPolicy:
+        return BackoffPolicy(
+            initial_seconds=self.backoff_initial_seconds,
+            factor=self.backoff_factor,
+            max_seconds=self.backoff_max_seconds,
+            jitter=self.backoff_jitter,
+        )
+
+    def pod_policy(self) -> PodPolicy:
+        return PodPolicy(
+            protected_namespaces=frozenset(self.protected_namespaces),
+            block_unmanaged=self.block_unmanaged_pods,
+        )
+
+
+class DrainerSettings(ServiceSettings, frozen=True, kw_only=True):
+    drainer: DrainerConfig = DrainerConfig()
+    kube: KubeSettings = KubeSettings()

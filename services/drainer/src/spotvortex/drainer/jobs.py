@@ -1,0 +1,272 @@
+"""The drain job state machine, kept as one record per job in the jobs KV bucket (key: the job id).
+
+Each node of a job moves ``pending → cordoning → evicting → done``, or through ``rolling-back`` to ``done``
+when it cannot be drained in time; ``done`` carries the outcome, and ``published`` says its result is on the
+bus. Every transition is written before the effect it permits is acted upon, and every effect is idempotent,
+so whoever reads the record after a crash knows exactly what may still need doing:
+
+- ``cordoning`` is written (with whether the node was already unschedulable) *before* the cordon is sent, so
+  a resumed job never mistakes its own cordon for someone else's and always knows whether to uncordon;
+- a node is ``done`` before its result is published, and ``published`` only after JetStream confirmed it;
+  the result's fact id de-duplicates a publish repeated across a crash;
+- a job whose nodes are all published is closed: a redelivered or replayed job is acknowledged without a
+  single Kubernetes call.
+
+Everything here is pure: time is passed in, and the adapter performs what :func:`next_step` asks for.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Literal
+
+import msgspec
+
+from spotvortex.contracts import DrainJob, Mode
+from spotvortex.contracts.actuation import DrainOutcome
+from spotvortex.drainer.modes import effective_mode
+
+NodePhase = Literal["pending", "cordoning", "evicting", "rolling-back", "done"]
+
+
+class TransitionError(ValueError):
+    """A transition the state machine does not allow from the node's current phase."""
+
+
+class NodeRecord(msgspec.Struct, frozen=True, kw_only=True):
+    """One node of a job. ``was_unschedulable`` is the node's state before the job touched it (``None``
+    until read): a node that was already cordoned is never uncordoned by a rollback. ``evicted`` and
+    ``overridden`` (evicted despite a protection, in an emergency) hold ``namespace/name`` keys."""
+
+    node: str
+    phase: NodePhase = "pending"
+    was_unschedulable: bool | None = None
+    started_at: datetime | None = None
+    evicted: list[str] = []
+    overridden: list[str] = []
+    rollback_reason: str = ""
+    rollback_started_at: datetime | None = None
+    outcome: DrainOutcome | None = None
+    pods_evicted: int = 0
+    pods_skipped: int = 0
+    pods_blocked: int = 0
+    detail: str = ""
+    finished_at: datetime | None = None
+    published: bool = False
+
+
+class JobRecord(msgspec.Struct, frozen=True, kw_only=True):
+    """``mode`` is the stricter of the job's and the drainer's mode when the job was accepted."""
+
+    job: DrainJob
+    mode: Mode
+    accepted_at: datetime
+    nodes: list[NodeRecord]
+    finished_at: datetime | None = None
+
+    @property
+    def job_id(self) -> str:
+        return self.job.job_id
+
+    @property
+    def finished(self) -> bool:
+        return self.finished_at is not None
+
+
+class Admission(StrEnum):
+    """What to do with a delivered job: run a new one, resume one in progress, or nothing at all."""
+
+    NEW = "new"
+    RESUME = "resume"
+    DONE = "done"
+    IGNORE = "ignore"  # observe mode and never seen: acknowledge, record nothing
+
+
+def new_record(job: DrainJob, *, service_mode: Mode, now: datetime) -> JobRecord:
+    nodes = [NodeRecord(node=name) for name in dict.fromkeys(job.nodes)]  # a node is drained once per job
+    return JobRecord(
+        job=job, mode=effective_mode(job.mode, service_mode), accepted_at=now, nodes=nodes, finished_at=None
+    )
+
+
+def admit(
+    existing: JobRecord | None, job: DrainJob, *, service_mode: Mode, now: datetime
+) -> tuple[JobRecord | None, Admission]:
+    """The record to create (``None``: keep what is stored) and what the delivery means.
+
+    The stored record wins over the delivered job: a replay never restarts or reshapes a job.
+    """
+    if existing is not None:
+        return None, Admission.DONE if existing.finished else Admission.RESUME
+    if effective_mode(job.mode, service_mode) is Mode.OBSERVE:
+        return None, Admission.IGNORE
+    return new_record(job, service_mode=service_mode, now=now), Admission.NEW
+
+
+class StepKind(StrEnum):
+    PREVIEW = "preview"  # shadow: read the node and its pods, report what a drain would do
+    START = "start"  # read the node and its pods; cordon unless a pod forbids the drain
+    SKIP = "skip"  # finish the node without touching it
+    CORDON = "cordon"
+    EVICT = "evict"
+    ROLL_BACK = "roll-back"  # uncordon if this job cordoned, then report why
+    ABANDON = "abandon"  # the drainer became stricter mid-drain: stop without another mutation
+    PUBLISH = "publish"
+    CLOSE = "close"  # every node is published: the job is finished
+
+
+class Step(msgspec.Struct, frozen=True, kw_only=True):
+    kind: StepKind
+    node: int = -1
+    reason: str = ""
+
+
+def next_step(record: JobRecord, now: datetime, service_mode: Mode = Mode.ENFORCE) -> Step | None:
+    """What the job needs next, or ``None`` once it is finished.
+
+    Nodes go strictly in the job's order. Past the deadline a node not yet started is skipped and a node
+    in progress is rolled back. ``service_mode`` is the drainer's mode *now*: if it became stricter than the
+    record's, no node is started and a node in progress is abandoned as it is, because a shadow or
+    observe drainer sends no mutating request at all, not even an uncordon.
+    """
+    mode = effective_mode(record.mode, service_mode)
+    late = now >= record.job.deadline
+    for i, node in enumerate(record.nodes):
+        if node.published:
+            continue
+        if node.outcome is not None:
+            return Step(kind=StepKind.PUBLISH, node=i)
+        if node.phase == "pending":
+            if mode is Mode.OBSERVE:
+                return Step(kind=StepKind.SKIP, node=i, reason="observe mode: drain jobs are not executed")
+            if late:
+                return Step(
+                    kind=StepKind.SKIP, node=i, reason="deadline passed before the drain of this node started"
+                )
+            return Step(kind=StepKind.PREVIEW if mode is Mode.SHADOW else StepKind.START, node=i)
+        if mode is not Mode.ENFORCE:
+            return Step(
+                kind=StepKind.ABANDON,
+                node=i,
+                reason=f"the drainer switched to {mode} mode during the drain and sends no further request; "
+                "the node may still be cordoned",
+            )
+        if node.phase == "rolling-back":
+            return Step(kind=StepKind.ROLL_BACK, node=i, reason=node.rollback_reason)
+        if late:
+            return Step(kind=StepKind.ROLL_BACK, node=i, reason="deadline passed before the node was drained")
+        if node.phase == "cordoning":
+            return Step(kind=StepKind.CORDON, node=i)
+        return Step(kind=StepKind.EVICT, node=i)
+    return None if record.finished else Step(kind=StepKind.CLOSE)
+
+
+def _with_node(record: JobRecord, i: int, node: NodeRecord) -> JobRecord:
+    nodes = list(record.nodes)
+    nodes[i] = node
+    return msgspec.structs.replace(record, nodes=nodes)
+
+
+def _expect(node: NodeRecord, *phases: NodePhase) -> None:
+    if node.phase not in phases:
+        raise TransitionError(f"node {node.node} is {node.phase}, expected {' or '.join(phases)}")
+
+
+def begin(record: JobRecord, i: int, *, was_unschedulable: bool, now: datetime) -> JobRecord:
+    """Start draining node ``i``: an already unschedulable node needs no cordon (and gets no uncordon)."""
+    node = record.nodes[i]
+    _expect(node, "pending")
+    phase: NodePhase = "evicting" if was_unschedulable else "cordoning"
+    return _with_node(
+        record,
+        i,
+        msgspec.structs.replace(node, phase=phase, was_unschedulable=was_unschedulable, started_at=now),
+    )
+
+
+def cordoned(record: JobRecord, i: int) -> JobRecord:
+    node = record.nodes[i]
+    _expect(node, "cordoning")
+    return _with_node(record, i, msgspec.structs.replace(node, phase="evicting"))
+
+
+def note_evicted(record: JobRecord, i: int, pod_key: str, *, overridden: bool = False) -> JobRecord:
+    node = record.nodes[i]
+    _expect(node, "evicting")
+    if pod_key in node.evicted:
+        return record
+    return _with_node(
+        record,
+        i,
+        msgspec.structs.replace(
+            node,
+            evicted=[*node.evicted, pod_key],
+            overridden=[*node.overridden, pod_key] if overridden else node.overridden,
+        ),
+    )
+
+
+def begin_rollback(record: JobRecord, i: int, reason: str, *, now: datetime, blocked: int = 0) -> JobRecord:
+    """Give up on node ``i``; ``blocked`` counts the pods that stopped the drain (budget refusals)."""
+    node = record.nodes[i]
+    _expect(node, "cordoning", "evicting")
+    return _with_node(
+        record,
+        i,
+        msgspec.structs.replace(
+            node, phase="rolling-back", rollback_reason=reason, rollback_started_at=now, pods_blocked=blocked
+        ),
+    )
+
+
+_OUTCOME_FROM: dict[str, tuple[NodePhase, ...]] = {
+    "would-drain": ("pending",),
+    "skipped": ("pending", "cordoning", "evicting"),
+    "drained": ("evicting",),
+    "rolled-back": ("rolling-back",),
+    "failed": ("pending", "cordoning", "evicting", "rolling-back"),
+}
+
+
+def finish(
+    record: JobRecord,
+    i: int,
+    outcome: DrainOutcome,
+    *,
+    now: datetime,
+    detail: str,
+    evicted: int | None = None,
+    skipped: int = 0,
+    blocked: int | None = None,
+) -> JobRecord:
+    """Record node ``i``'s outcome; counts default to what the record already knows."""
+    node = record.nodes[i]
+    _expect(node, *_OUTCOME_FROM[outcome])
+    return _with_node(
+        record,
+        i,
+        msgspec.structs.replace(
+            node,
+            phase="done",
+            outcome=outcome,
+            pods_evicted=len(node.evicted) if evicted is None else evicted,
+            pods_skipped=skipped,
+            pods_blocked=node.pods_blocked if blocked is None else blocked,
+            detail=detail,
+            finished_at=now,
+        ),
+    )
+
+
+def mark_published(record: JobRecord, i: int) -> JobRecord:
+    node = record.nodes[i]
+    if node.outcome is None:
+        raise TransitionError(f"node {node.node} has no outcome to publish")
+    return _with_node(record, i, msgspec.structs.replace(node, published=True))
+
+
+def close(record: JobRecord, now: datetime) -> JobRecord:
+    if not all(node.published for node in record.nodes):
+        raise TransitionError(f"job {record.job_id} still has unpublished nodes")
+    return record if record.finished else msgspec.structs.replace(record, finished_at=now)

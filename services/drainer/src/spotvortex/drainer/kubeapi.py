@@ -1,0 +1,174 @@
+"""The drainer's Kubernetes requests: read a node, (un)cordon it, list its pods, evict one pod.
+
+Only these four, and each is safe to repeat. The cordon is a read-modify-write merge patch that carries the
+``resourceVersion`` it read as a precondition, so a concurrent change is a 409 and the drainer re-reads
+instead of acting on a stale view; it also records the job in an annotation so anyone looking at a cordoned
+node can tell who cordoned it and why. Evictions go through the Eviction API (never a plain delete), which is
+what makes PodDisruptionBudgets apply, and carry the pod's uid as a precondition so a pod recreated under
+the same name is never evicted by mistake.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import aiohttp
+from kubernetes_asyncio import client
+from kubernetes_asyncio.client.exceptions import ApiException
+
+from spotvortex.runtime.errors import TransientError
+from spotvortex.runtime.kube import KubeSettings, api_client
+
+MERGE_PATCH = "application/merge-patch+json"
+DRAIN_JOB_ANNOTATION = "spotvortex.io/drain-job"
+
+TRANSPORT_ERRORS = (aiohttp.ClientError, asyncio.TimeoutError, ConnectionError)
+
+
+@dataclass(frozen=True)
+class NodeState:
+    name: str
+    unschedulable: bool
+    resource_version: str
+    drain_job: str | None
+
+
+@dataclass(frozen=True)
+class EvictionAnswer:
+    """``evicted``: accepted; ``gone``: the pod (with that uid) no longer exists; ``retry``: refused for now
+    (a budget's 429, a server error, a lost connection); ``fatal``: the request itself is wrong."""
+
+    kind: Literal["evicted", "gone", "retry", "fatal"]
+    status: int = 0
+    message: str = ""
+    retry_after: float | None = None
+
+
+def error_message(err: ApiException) -> str:
+    """The ``message`` of the API server's Status body, else the HTTP reason."""
+    try:
+        body = json.loads(err.body or "{}")
+    except (TypeError, ValueError):
+        body = {}
+    message = body.get("message") if isinstance(body, dict) else None
+    return str(message or err.reason or f"HTTP {err.status}")
+
+
+def _retry_after(err: ApiException) -> float | None:
+    headers: Any = err.headers or {}
+    raw = headers.get("Retry-After") if hasattr(headers, "get") else None
+    try:
+        return float(raw) if raw is not None else None
+    except ValueError:
+        return None
+
+
+class ClusterApi:
+    """The client is made on first use, so a drainer that never needs the API (observe) never opens one."""
+
+    def __init__(self, settings: KubeSettings, *, conflict_attempts: int) -> None:
+        self._settings = settings
+        self._timeout = settings.request_timeout_seconds
+        self._attempts = conflict_attempts
+        self._client: client.ApiClient | None = None
+        self._api: Any = None  # CoreV1Api; its keyword options (_content_type…) are untyped
+
+    async def _core(self) -> Any:
+        if self._api is None:
+            self._client = await api_client(self._settings)
+            self._api = client.CoreV1Api(self._client)
+        return self._api
+
+    async def close(self) -> None:
+        if self._client is not None:
+            await self._client.close()
+            self._client, self._api = None, None
+
+    async def read_node(self, name: str) -> NodeState | None:
+        """The node's cordon state, or ``None`` when it does not exist."""
+        core = await self._core()
+        try:
+            node: Any = await core.read_node(name, _request_timeout=self._timeout)
+        except ApiException as err:
+            if err.status == 404:
+                return None
+            raise
+        meta = node.metadata
+        return NodeState(
+            name=name,
+            unschedulable=bool(node.spec and node.spec.unschedulable),
+            resource_version=str(meta.resource_version or ""),
+            drain_job=(meta.annotations or {}).get(DRAIN_JOB_ANNOTATION),
+        )
+
+    async def set_unschedulable(self, name: str, unschedulable: bool, job_id: str) -> bool:
+        """Cordon (or uncordon) ``name`` for ``job_id``; ``False`` when the node does not exist.
+
+        Nothing is sent when the node is already in the wanted state. A 409 (the node changed since it was
+        read) re-reads and tries again, up to the configured number of attempts.
+        """
+        for _ in range(self._attempts):
+            node = await self.read_node(name)
+            if node is None:
+                return False
+            ours = node.drain_job == job_id
+            if node.unschedulable == unschedulable and (unschedulable or not ours):
+                return True
+            metadata: dict[str, Any] = {"resourceVersion": node.resource_version}
+            if unschedulable or ours:  # another job's (or a person's) note stays
+                metadata["annotations"] = {DRAIN_JOB_ANNOTATION: job_id if unschedulable else None}
+            patch = {"metadata": metadata, "spec": {"unschedulable": True if unschedulable else None}}
+            core = await self._core()
+            try:
+                await core.patch_node(name, patch, _content_type=MERGE_PATCH, _request_timeout=self._timeout)
+            except ApiException as err:
+                if err.status == 409:
+                    continue
+                if err.status == 404:
+                    return False
+                raise
+            return True
+        raise TransientError(f"node {name} kept changing: {self._attempts} conflicting writes in a row")
+
+    async def pods_on(self, node: str) -> list[dict[str, Any]]:
+        """Every pod bound to ``node``, in every namespace, as the API's JSON (what the cores classify)."""
+        core = await self._core()
+        resp: Any = await core.list_pod_for_all_namespaces(
+            field_selector=f"spec.nodeName={node}", _preload_content=False, _request_timeout=self._timeout
+        )
+        if resp.status != 200:  # without preloading, the client leaves the status check to us
+            raise ApiException(status=resp.status, reason=await resp.text())
+        listed: dict[str, Any] = await resp.json()
+        return list(listed.get("items") or [])
+
+    async def evict(self, namespace: str, name: str, uid: str, grace_period_seconds: int) -> EvictionAnswer:
+        body = client.V1Eviction(
+            api_version="policy/v1",
+            kind="Eviction",
+            metadata=client.V1ObjectMeta(name=name, namespace=namespace),
+            delete_options=client.V1DeleteOptions(
+                grace_period_seconds=grace_period_seconds,
+                preconditions=client.V1Preconditions(uid=uid) if uid else None,
+            ),
+        )
+        core = await self._core()
+        try:
+            await core.create_namespaced_pod_eviction(name, namespace, body, _request_timeout=self._timeout)
+        except ApiException as err:
+            return _answer(err)
+        except TRANSPORT_ERRORS as err:
+            return EvictionAnswer(kind="retry", message=f"API unreachable: {err!r}")
+        return EvictionAnswer(kind="evicted", status=201)
+
+
+def _answer(err: ApiException) -> EvictionAnswer:
+    status = int(err.status or 0)
+    message = error_message(err)
+    if status in (404, 409):  # gone, or a different pod now holds the name (uid precondition)
+        return EvictionAnswer(kind="gone", status=status, message=message)
+    if status == 429 or status >= 500:
+        return EvictionAnswer(kind="retry", status=status, message=message, retry_after=_retry_after(err))
+    return EvictionAnswer(kind="fatal", status=status, message=message)
