@@ -9,11 +9,9 @@ import socket
 import sys
 from pathlib import Path
 
-import nats
 import pytest
 
 from spotvortex.cli.main import main
-from spotvortex.contracts import jetstream
 
 SPOTVORTEX = str(Path(sys.executable).parent / "spotvortex")
 ROOT = Path(__file__).resolve().parents[2]
@@ -50,34 +48,65 @@ def test_run_reports_a_config_error_in_one_line(
     assert "`mode` from environment variable SPOTVORTEX_MODE" in err
 
 
+def _processes_mentioning(marker: str) -> list[int]:
+    """PIDs whose command line or environment contains ``marker`` (Linux ``/proc``; empty elsewhere)."""
+    found = []
+    for proc in Path("/proc").glob("[0-9]*"):
+        try:
+            text = (proc / "cmdline").read_bytes() + (proc / "environ").read_bytes()
+        except OSError:
+            continue
+        if marker.encode() in text and int(proc.name) != os.getpid():
+            found.append(int(proc.name))
+    return found
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
 
 
-async def test_up_starts_nats_provisions_and_stops_cleanly(cluster: str) -> None:
+async def test_up_runs_the_whole_stack_decides_acts_and_stops_cleanly(cluster: str, tmp_path: Path) -> None:
+    """What ``make run`` ends in: NATS, the simulated cluster, five services; decisions reach the cluster."""
+    from tests.sim.test_kube_kubectl import KUBECTL_BIN, Kubectl
+
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("SPOTVORTEX_")}
     proc = await asyncio.create_subprocess_exec(
-        SPOTVORTEX, "up", "--cluster", cluster, "--nats-port", str(port),
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, env=env,
+        SPOTVORTEX, "up", "--cluster", cluster, "--nats-port", str(port), "--plain", "--speed", "60",
+        "--log-dir", str(tmp_path / "logs"),
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT, env=env,
     )  # fmt: skip
-    try:
+    lines: list[str] = []
+
+    async def until(prefix: str, timeout: float) -> str:
         assert proc.stdout is not None
-        line = (await asyncio.wait_for(proc.stdout.readline(), 20)).decode()
-        assert line.strip() == f"NATS: nats://127.0.0.1:{port}"
-        nc = await nats.connect(f"nats://127.0.0.1:{port}")
-        try:
-            js = nc.jetstream()
-            for spec in jetstream.all_stream_specs(cluster):
-                assert (await js.stream_info(spec.name)).config.subjects == spec.subjects
-        finally:
-            await nc.close()
+        async with asyncio.timeout(timeout):
+            while True:
+                raw = await proc.stdout.readline()
+                assert raw, f"up exited early: {lines[-10:]}"
+                lines.append(raw.decode().rstrip())
+                if prefix in lines[-1]:
+                    return lines[-1]
+
+    try:
+        assert await until("NATS:", 20) == f"NATS: nats://127.0.0.1:{port}"
+        kube_url = (await until("Kubernetes API:", 60)).split()[-1]
+        assert (await until("Mode:", 90)) == "Mode: enforce"
+        await until("Ready in", 5)
+        await until("steer (applied)", 60)
+        await until(": drained", 60)
+        children = {p.name for p in (tmp_path / "logs").iterdir()}
+        assert {"sim.log", "collector.log", "inference-1.log", "inference-2.log", "gates.log"} <= children
+        if KUBECTL_BIN is not None:
+            out = await Kubectl(kube_url, tmp_path).ok("get", "nodes")
+            assert "SchedulingDisabled" in out  # a cordon the drainer made, as kubectl shows it
         proc.send_signal(signal.SIGTERM)
-        assert await asyncio.wait_for(proc.wait(), 20) == 0
+        assert await asyncio.wait_for(proc.wait(), 40) == 0
         with socket.socket() as s:  # the server went with it: the port is free again
             s.bind(("127.0.0.1", port))
+        assert _processes_mentioning(f"127.0.0.1:{port}") == []  # no orphan: every child knew the NATS URL
     finally:
         if proc.returncode is None:
             proc.kill()

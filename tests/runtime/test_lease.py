@@ -117,7 +117,9 @@ async def test_clean_stop_releases_the_lease_at_once(nats_url: str, cluster: str
         await b.stop()
 
 
-async def test_a_service_whose_workers_cannot_be_built_stops_and_says_why(nats_url: str, cluster: str) -> None:
+async def test_a_service_whose_workers_cannot_be_built_stops_and_says_why(
+    nats_url: str, cluster: str
+) -> None:
     async def build(_: ServiceContext) -> Workers:
         raise ValueError("model files do not match the manifest")
 

@@ -7,7 +7,7 @@ import importlib
 import sys
 from collections.abc import Callable, Sequence
 
-from spotvortex.cli import docs_cmd, run_cmd, up_cmd
+from spotvortex.cli import docs_cmd, inject_cmd, run_cmd, up_cmd
 
 Command = Callable[[argparse.Namespace], int]
 
@@ -21,6 +21,7 @@ def build_parser() -> argparse.ArgumentParser:
     up_cmd.register(sub)
     run_cmd.register(sub)
     docs_cmd.register(sub)
+    inject_cmd.register(sub)
     _register_optional(sub, "spotvortex.sim.cli")
     return parser
 

@@ -1,0 +1,1 @@
+"""The local stack: which processes ``spotvortex up`` starts, and how it starts, watches and stops them."""

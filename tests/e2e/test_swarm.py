@@ -1,0 +1,128 @@
+"""The swarm end to end on a real NATS and the Kubernetes API emulator over HTTP.
+
+A market event typed as raw JSON (what ``nats pub`` sends) travels telemetry → risk → action → verdict →
+steer + drain → drained, and the cluster shows it; the same run in shadow mode decides the same way and
+sends no mutating request.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+
+import nats
+import pytest
+
+from spotvortex.contracts import Mode, jetstream
+from spotvortex.runtime.provision import ensure_all
+from spotvortex.sim.kube import KubeEmulator
+
+from .cluster import INSTANCE_TYPE, SPOT_NODES, ZONES, populate, zone_of
+from .swarm import swarm
+
+FAST = {
+    "SPOTVORTEX_COLLECTOR__CADENCE_SECONDS": "1",
+    "SPOTVORTEX_GATES__COOLDOWN_SECONDS": "3600",
+    "SPOTVORTEX_DRAINER__POLL_SECONDS": "0.2",
+}
+
+
+class Recorder:
+    """Every event of the cluster, by family, in arrival order."""
+
+    def __init__(self) -> None:
+        self.events: list[tuple[str, dict[str, Any]]] = []
+        self.changed = asyncio.Condition()
+
+    async def on_msg(self, msg: Any) -> None:
+        family = msg.subject.split(".")[2]
+        async with self.changed:
+            self.events.append((family, json.loads(msg.data)))
+            self.changed.notify_all()
+
+    def of(self, family: str) -> list[dict[str, Any]]:
+        return [e for f, e in self.events if f == family]
+
+    async def first(self, family: str, timeout: float = 20.0, **match: Any) -> dict[str, Any]:
+        async def find() -> dict[str, Any]:
+            async with self.changed:
+                while True:
+                    for event in self.of(family):
+                        if all(event.get(k) == v for k, v in match.items()):
+                            return event
+                    await self.changed.wait()
+
+        return await asyncio.wait_for(find(), timeout)
+
+
+@pytest.fixture
+async def kube() -> AsyncIterator[KubeEmulator]:
+    async with KubeEmulator(seed=11) as emulator:
+        populate(emulator)
+        yield emulator
+
+
+async def run_incident(nats_url: str, cluster: str, kube: KubeEmulator, mode: Mode) -> Recorder:
+    """Start the swarm, wait for a calm decision, then report lost capacity and an interruption notice."""
+    nc = await nats.connect(nats_url)
+    js = nc.jetstream()
+    await ensure_all(js, jetstream.all_stream_specs(cluster), [], jetstream.kv_specs(cluster))
+    recorder = Recorder()
+    await nc.subscribe(f"spotvortex.{cluster}.>", cb=recorder.on_msg)
+    market = "spotvortex.market.us-east-1"
+    for zone in ZONES:
+        price = {"instance_type": INSTANCE_TYPE, "zone": zone, "spot_price": 0.035, "on_demand_price": 0.096}
+        await js.publish(f"{market}.price", json.dumps(price).encode())
+    try:
+        async with swarm(nats_url=nats_url, cluster=cluster, kube_url=kube.url, mode=mode, extra=FAST):
+            calm = await recorder.first("action", pool="web")
+            assert calm["action"] == "HOLD", calm
+            for zone in ZONES:  # a capacity crunch: no spot m5.large anywhere, and a notice on a running node
+                crunch = {"instance_type": INSTANCE_TYPE, "zone": zone, "available": False}
+                await js.publish(f"{market}.capacity", json.dumps(crunch).encode())
+            notice = {"zone": zone_of(SPOT_NODES[0]), "node": SPOT_NODES[0]}
+            await js.publish(f"{market}.interruption", json.dumps(notice).encode())
+            await recorder.first("telemetry", pool="web", trigger="interruption")
+            verdict = await recorder.first("approved", pool="web")
+            await recorder.first("steer", pool="web")
+            job = await recorder.first("drain", pool="web")
+            await recorder.first("drained", pool="web", node=job["nodes"][0])
+            assert verdict["action"] in ("DECREASE_10", "DECREASE_30", "EMERGENCY_EXIT")
+    finally:
+        await nc.close()
+    return recorder
+
+
+async def test_an_interruption_notice_flows_to_a_drained_node_and_reweighted_nodepools(
+    nats_url: str, cluster: str, kube: KubeEmulator
+) -> None:
+    recorder = await run_incident(nats_url, cluster, kube, Mode.ENFORCE)
+    job = recorder.of("drain")[0]
+    result = next(r for r in recorder.of("drained") if r["node"] == job["nodes"][0])
+    assert result["outcome"] == "drained", result
+    assert job["nodes"][0] == SPOT_NODES[0]  # the node under notice goes first
+    assert kube.store.get("nodes", job["nodes"][0])["spec"].get("unschedulable") is True
+    assert kube.store.get("nodepools", "web-od")["spec"]["weight"] == 100
+    assert kube.store.get("nodepools", "web-spot")["spec"]["weight"] == 10
+    evicted = [d for d in kube.store.deletions if d.evicted]
+    assert evicted
+    assert all(d.grace_period_seconds and d.grace_period_seconds > 0 for d in evicted)
+
+
+async def test_shadow_mode_decides_the_same_and_mutates_nothing(
+    nats_url: str, cluster: str, kube: KubeEmulator
+) -> None:
+    recorder = await run_incident(nats_url, cluster, kube, Mode.SHADOW)
+    steer = recorder.of("steer")[0]
+    assert steer["applied"] is False
+    assert {(op["target"], op["after"]) for op in steer["operations"]} == {
+        ("web-od", "100"),
+        ("web-spot", "10"),
+    }
+    results = recorder.of("drained")
+    assert results
+    assert {r["outcome"] for r in results} == {"would-drain"}
+    assert kube.audit.count_mutations() == 0
+    assert kube.store.get("nodepools", "web-spot")["spec"]["weight"] == 100
