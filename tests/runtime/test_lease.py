@@ -127,3 +127,27 @@ async def test_a_service_whose_workers_cannot_be_built_stops_and_says_why(
     await asyncio.wait_for(runner.run_until_signalled(), 10)
     assert isinstance(runner.failure, ValueError)
     assert not runner.working.is_set()
+
+
+async def test_a_worker_that_dies_stops_the_service(nats_url: str, cluster: str) -> None:
+    async def doomed(_: ServiceContext, stop: asyncio.Event) -> None:
+        raise RuntimeError("watch loop broke")
+
+    async def build(_: ServiceContext) -> Workers:
+        return Workers(background=[doomed])
+
+    runner = ServiceRunner(ServiceSpec(name="fragile", build=build), settings(nats_url, cluster))
+    await asyncio.wait_for(runner.run_until_signalled(), 10)
+    assert isinstance(runner.failure, RuntimeError)
+
+
+async def test_a_stop_during_start_up_is_not_held_up_by_an_unreachable_nats(cluster: str) -> None:
+    async def build(_: ServiceContext) -> Workers:
+        return Workers()
+
+    runner = ServiceRunner(ServiceSpec(name="patient", build=build), settings("nats://127.0.0.1:1", cluster))
+    running = asyncio.create_task(runner.run_until_signalled())
+    await asyncio.sleep(0.3)  # let it start retrying the connection
+    runner.request_stop()
+    await asyncio.wait_for(running, 5)
+    assert not runner.working.is_set()

@@ -181,8 +181,20 @@ class ServiceRunner:
         self._tasks += [
             asyncio.create_task(task(self.context, self._worker_stop)) for task in workers.background
         ]
+        for task in self._tasks:
+            task.add_done_callback(self._report_crash)
         self.idle.clear()
         self.working.set()
+
+    def _report_crash(self, task: asyncio.Task[None]) -> None:
+        """A worker that dies while the service runs stops the service with exit code 1 (its supervisor —
+        Kubernetes, ``spotvortex up`` — restarts or reports it) instead of leaving it half alive."""
+        if task.cancelled() or self._worker_stop.is_set():
+            return
+        if (err := task.exception()) is not None:
+            self.log.error("a worker stopped with an error; stopping the service", exc_info=err)
+            self.failure = err
+            self._stop.set()
 
     async def _stop_workers(self) -> None:
         self._worker_stop.set()
@@ -248,11 +260,22 @@ class ServiceRunner:
         self.log.info("stopped")
 
     async def run_until_signalled(self) -> None:
+        """Start, run until SIGTERM/SIGINT, stop. A signal during start-up (NATS still unreachable, say)
+        abandons the start at once instead of waiting for it."""
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, self.request_stop)
-        await self.start()
-        await self._stop.wait()
+        starting = asyncio.ensure_future(self.start())
+        stopping = asyncio.ensure_future(self._stop.wait())
+        await asyncio.wait([starting, stopping], return_when=asyncio.FIRST_COMPLETED)
+        if not starting.done():
+            starting.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await starting
+            self.log.info("stopped during start-up")
+            return
+        starting.result()
+        await stopping
         await self.stop()
 
 

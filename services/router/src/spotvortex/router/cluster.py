@@ -14,6 +14,7 @@ from kubernetes_asyncio.client.exceptions import ApiException
 from spotvortex.router.config import RouterConfig
 from spotvortex.router.steering import Patch
 from spotvortex.router.views import NODEPOOL, NodePoolView, NodeView, parse_node, parse_nodepool
+from spotvortex.runtime.errors import TransientError
 
 log = logging.getLogger("spotvortex.router.cluster")
 
@@ -64,7 +65,7 @@ class KarpenterApi:
             else f"{POOL_LABEL}={pool}"
         )
         listed: Any = await self._core.list_node(label_selector=selector, _preload_content=False)
-        items: list[dict[str, Any]] = (await listed.json()).get("items", [])
+        items: list[dict[str, Any]] = (await _json(listed, "list nodes")).get("items", [])
         views = []
         for obj in items:
             name = obj["metadata"]["name"]
@@ -74,7 +75,7 @@ class KarpenterApi:
             count = len(
                 [
                     p
-                    for p in (await pods.json()).get("items", [])
+                    for p in (await _json(pods, f"list pods on {name}")).get("items", [])
                     if (p.get("status") or {}).get("phase") not in ("Succeeded", "Failed")
                 ]
             )
@@ -87,3 +88,11 @@ class KarpenterApi:
         await self._custom.patch_cluster_custom_object(  # type: ignore[call-arg]
             GROUP, version, "nodepools", patch.nodepool, patch.body, _content_type=MERGE_PATCH
         )
+
+
+async def _json(response: Any, what: str) -> dict[str, Any]:
+    """The body of a raw (``_preload_content=False``) response, which the client does not check for errors."""
+    if response.status >= 400:
+        raise TransientError(f"{what}: HTTP {response.status}: {(await response.text())[:200]}")
+    body: dict[str, Any] = await response.json()
+    return body
