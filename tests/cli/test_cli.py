@@ -61,6 +61,15 @@ def _processes_mentioning(marker: str) -> list[int]:
     return found
 
 
+def _bindable(port: int) -> bool:
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -107,6 +116,33 @@ async def test_up_runs_the_whole_stack_decides_acts_and_stops_cleanly(cluster: s
         with socket.socket() as s:  # the server went with it: the port is free again
             s.bind(("127.0.0.1", port))
         assert _processes_mentioning(f"127.0.0.1:{port}") == []  # no orphan: every child knew the NATS URL
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()
+
+
+async def test_a_killed_up_leaves_no_process_behind(cluster: str, tmp_path: Path) -> None:
+    """Even SIGKILL, which ``up`` cannot handle, takes NATS, the simulator and the services with it."""
+    from tests.helpers import eventually
+
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SPOTVORTEX_")}
+    proc = await asyncio.create_subprocess_exec(
+        SPOTVORTEX, "up", "--cluster", cluster, "--nats-port", str(port), "--plain", "--inference-replicas", "1",
+        "--log-dir", str(tmp_path / "logs"),
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT, env=env,
+    )  # fmt: skip
+    try:
+        assert proc.stdout is not None
+        async with asyncio.timeout(90):
+            while b"Ready in" not in (line := await proc.stdout.readline()):
+                assert line, "up exited before it was ready"
+        assert len(_processes_mentioning(f"127.0.0.1:{port}")) >= 6  # nats-server, sim, five services
+        proc.kill()
+        await proc.wait()
+        await eventually(lambda: _processes_mentioning(f"127.0.0.1:{port}") == [], timeout=20)
+        await eventually(lambda: _bindable(port), timeout=20)  # nats-server went too
     finally:
         if proc.returncode is None:
             proc.kill()

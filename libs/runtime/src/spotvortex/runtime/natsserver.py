@@ -18,6 +18,8 @@ import tempfile
 import urllib.request
 from pathlib import Path
 
+from spotvortex.runtime.orphans import die_with_parent
+
 
 class NatsServerError(RuntimeError):
     pass
@@ -90,7 +92,10 @@ class NatsServerProcess:
             *self.extra_args,
         ]  # fmt: skip
         self.process = await asyncio.create_subprocess_exec(
-            *args, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL
+            *args,
+            stdout=asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.DEVNULL,
+            preexec_fn=die_with_parent(),
         )
         await self._wait_ready(ports_dir)
 

@@ -9,29 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import ctypes
 import os
 import re
 import signal
-import sys
-from collections.abc import Callable
 from pathlib import Path
 
-PR_SET_PDEATHSIG = 1
-
-
-def _die_with_parent() -> Callable[[], None] | None:
-    if not sys.platform.startswith("linux"):
-        return None
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-    except OSError:
-        return None
-
-    def _set() -> None:
-        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
-
-    return _set
+from spotvortex.runtime.orphans import die_with_parent
 
 
 class Child:
@@ -56,7 +39,7 @@ class Child:
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.STDOUT,
             start_new_session=True,  # a terminal's Ctrl-C reaches ``up`` only; ``up`` stops children in order
-            preexec_fn=_die_with_parent(),
+            preexec_fn=die_with_parent(),
         )
         self._pump = asyncio.create_task(self._copy_output())
 
