@@ -54,7 +54,6 @@ def register(sub: Any) -> None:
     )
     parser.add_argument("--seed", type=int, default=None, help="override the scenario's seed")
     parser.add_argument("--cluster", default="local", help="cluster name used for subjects and streams")
-    parser.add_argument("--region", default="us-east-1")
     parser.add_argument("--nats-port", type=int, default=4222, help="preferred port (a free one if taken)")
     parser.add_argument("--kube-port", type=int, default=0, help="Kubernetes API port (0: a free one)")
     parser.add_argument("--inference-replicas", type=int, default=2)
@@ -86,6 +85,16 @@ def _free_ports(count: int) -> list[int]:
             s.close()
 
 
+def _scenario_region(scenario: str) -> str:
+    """The region the simulated market is published for: the collector must ingest that one."""
+    from spotvortex.sim.scenario import ScenarioError, load_scenario
+
+    try:
+        return load_scenario(scenario).region
+    except ScenarioError as err:
+        raise RuntimeError(str(err)) from None
+
+
 class Stack:
     def __init__(self, args: argparse.Namespace) -> None:
         self.args = args
@@ -114,7 +123,7 @@ class Stack:
             mode=Mode(args.mode),
             speed=args.speed,
             cluster=args.cluster,
-            region=args.region,
+            region=_scenario_region(args.scenario),
             nats_url=self.server.url,
             origin=datetime.now(UTC).replace(microsecond=0),
             kube_port=args.kube_port,

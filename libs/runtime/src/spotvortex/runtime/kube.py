@@ -1,8 +1,8 @@
 """How the cluster workers reach the Kubernetes API: one settings section and one client factory.
 
 The collector, router and drainer share it, so "which API server, with which credentials" is configured the
-same way everywhere: an explicit ``url`` (the local stack's emulator), else a kubeconfig, else the in-cluster
-service account. ``kubernetes_asyncio`` is imported only here and only when a client is made, so services
+same way everywhere: an explicit ``url`` (the local stack's emulator), else the in-cluster service account when
+``in_cluster`` is set, else a kubeconfig (``kubeconfig``/``context``, or the client's default lookup). ``kubernetes_asyncio`` is imported only here and only when a client is made, so services
 without Kubernetes access (inference, gates) do not carry it.
 """
 

@@ -1,8 +1,9 @@
 """The drain plan: which nodes leave, in which order, derived from the approved share change.
 
 The number comes from the gates (``drain_allowance`` = the share change in nodes, capped by every budget);
-the router picks which: nodes already under an interruption notice first, then the cheapest to disrupt
-(fewest pods), then the oldest. One job per decision, never one node per tick.
+the router picks which: nodes Karpenter has already marked for disruption (its ``karpenter.sh/disrupted``
+taint, which it sets on an interruption notice) first, then the cheapest to disrupt (fewest pods), then the
+oldest. One job per decision, never one node per tick.
 """
 
 from __future__ import annotations

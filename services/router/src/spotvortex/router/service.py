@@ -30,11 +30,11 @@ async def build(ctx: ServiceContext) -> Workers:
     settings = cast(RouterSettings, ctx.settings)
     cluster = settings.cluster
     approved, drained = jetstream.consumer_specs(cluster, settings.region)["router"]
-    holder: dict[str, client.ApiClient] = {}
+    holder: dict[str, client.ApiClient] = {
+        "api": await api_client(settings.kube)
+    }  # a bad config fails start-up
 
     async def karpenter() -> KarpenterApi:
-        if "api" not in holder:
-            holder["api"] = await api_client(settings.kube)
         return KarpenterApi(holder["api"])
 
     async def on_approved(verdict: GateVerdict, _: Delivery) -> None:

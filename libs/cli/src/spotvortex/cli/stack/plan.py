@@ -14,6 +14,8 @@ from datetime import datetime
 from spotvortex.contracts.enums import Mode
 
 SERVICES = ("collector", "inference", "gates", "router", "drainer")
+PASSED_THROUGH = {"SPOTVORTEX_INFERENCE__MODELS_DIR", "SPOTVORTEX_LOG_LEVEL"}
+"""Variables a user may set for the stack's services; every other ``SPOTVORTEX_*`` is the stack's to set."""
 
 
 @dataclass(frozen=True)
@@ -65,11 +67,7 @@ def service_plans(
         raise ValueError(f"need {len(names)} health ports, got {len(ports)}")
     plans = []
     for (instance, service), port in zip(names, ports, strict=False):
-        env = {
-            k: v
-            for k, v in base_env.items()
-            if not k.startswith("SPOTVORTEX_") or k == "SPOTVORTEX_MODELS_DIR"
-        }
+        env = {k: v for k, v in base_env.items() if not k.startswith("SPOTVORTEX_") or k in PASSED_THROUGH}
         env.update(
             {
                 "SPOTVORTEX_NATS_URL": options.nats_url,
