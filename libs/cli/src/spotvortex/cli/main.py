@@ -23,6 +23,7 @@ def build_parser() -> argparse.ArgumentParser:
     docs_cmd.register(sub)
     inject_cmd.register(sub)
     _register_optional(sub, "spotvortex.sim.cli")
+    _register_optional(sub, "spotvortex.sim.eval.cli")
     return parser
 
 

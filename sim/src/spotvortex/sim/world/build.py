@@ -307,11 +307,17 @@ def build(
     karpenter: KarpenterSettings | None = None,
     now: Callable[[], datetime] | None = None,
     kube_port: int = 0,
+    files: MarketFiles | None = None,
+    nodepools: Callable[[list[dict[str, Any]]], list[dict[str, Any]]] | None = None,
 ) -> SimCluster:
-    """Build and warm-start the scenario's world. ``world_start`` shifts the market onto another date."""
+    """Build and warm-start the scenario's world. ``world_start`` shifts the market onto another date.
+
+    ``files`` replaces the market data the scenario would pick; ``nodepools`` rewrites the NodePool manifests
+    before the warm start (the evaluation's on-demand baseline removes the spot NodePools this way).
+    """
     seed = scenario.seed if seed is None else seed
     run_length = duration or timedelta(seconds=seconds(scenario.duration))
-    files = market_files(scenario)
+    files = files or market_files(scenario)
     pools_tz = sorted(
         {
             (t, z)
@@ -356,7 +362,8 @@ def build(
     specs = workload_specs(scenario)
     workloads = Workloads(world, specs)
     ledger = Ledger(world, fleet, specs)
-    for manifest in nodepool_manifests(scenario):
+    manifests = nodepool_manifests(scenario)
+    for manifest in nodepools(manifests) if nodepools else manifests:
         emulator.store.create(manifest)
     for group in asg_groups(scenario, shapes, start):
         autoscaling.add_group(group)

@@ -1,0 +1,176 @@
+"""The swarm's cores wired in-process onto a simulated world, stepping in virtual time.
+
+Every ``cadence`` seconds: the collector core snapshots each pool (it is fed every committed change of the
+emulator's store and every market event, as the collector service is fed by watches and NATS), a proposer
+proposes, the gates core judges against per-pool state, the router core steers the NodePools and plans drains,
+and the drainer's semantics execute them. The same functions the services run — two transports, one logic.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from spotvortex.collector import Collector
+from spotvortex.contracts import DrainJob, DrainResult, GateVerdict, Mode
+from spotvortex.contracts.market import MarketCapacity, MarketInterruption, MarketPrice, MarketRebalance
+from spotvortex.gates import GateConfig, PoolState, judge
+from spotvortex.gates.state import settle
+from spotvortex.router import RouterConfig, plan_drain, plan_steering
+from spotvortex.router.planning import direction_of
+from spotvortex.router.views import parse_node, parse_nodepool
+from spotvortex.sim.feed.plan import market_events
+from spotvortex.sim.kube.watch import Change
+from spotvortex.sim.world.build import SimCluster
+
+from .drain import WorldDrainer
+from .proposers import Proposer
+
+MarketEvent = MarketPrice | MarketInterruption | MarketRebalance | MarketCapacity
+CLUSTER = "eval"
+INDEXED = {"Node", "Pod", "PodDisruptionBudget", "NodePool"}
+
+
+@dataclass
+class SwarmStats:
+    decisions: int = 0
+    approved: int = 0
+    rejected: int = 0
+    steer_patches: int = 0
+    approved_actions: list[tuple[datetime, str, str, float]] = field(default_factory=list)
+
+
+class InProcessSwarm:
+    def __init__(
+        self,
+        cluster: SimCluster,
+        proposer: Proposer,
+        *,
+        cadence_seconds: float,
+        gates: GateConfig | None = None,
+        router: RouterConfig | None = None,
+    ) -> None:
+        self.cluster = cluster
+        self.world = cluster.world
+        self.proposer = proposer
+        self.cadence = cadence_seconds
+        self.gates = gates or GateConfig()
+        self.router = router or RouterConfig()
+        self.collector = Collector(CLUSTER)
+        self.states: dict[str, PoolState] = {}
+        self.stats = SwarmStats()
+        self.drainer = WorldDrainer(self.world, self._node_done)
+        self._market = self._market_feed()
+        self._pending: MarketEvent | None = None
+        for kind in ("nodepools", "nodes", "pods", "poddisruptionbudgets"):
+            for obj in self.world.store.list(kind):
+                self.collector.apply(obj["kind"], "ADDED", obj)
+        self.world.store.hub.listen(self._on_change)
+        self.world.on_announcement(self._on_notice)
+
+    def _on_notice(self, event: MarketEvent) -> None:
+        self.collector.ingest(event, self.world.now)
+
+    def _on_change(self, change: Change) -> None:
+        kind = change.obj.get("kind")
+        if kind in INDEXED:
+            self.collector.apply(kind, change.type, change.obj)
+
+    def _market_feed(self) -> Iterator[MarketEvent]:
+        view = self.world.market
+        scenario = self.cluster.scenario
+        pools = sorted(
+            {
+                (t, z)
+                for p in scenario.pools
+                for t in p.instance_types
+                for z in (p.zones or scenario.zones)
+                if (t, z) in view.spot.series
+            }
+        )
+        start = view.market_time(self.world.now)
+        end = view.market_time(self.cluster.end) + timedelta(hours=1)
+        return market_events(
+            view.spot,
+            view.on_demand,
+            pools,
+            start,
+            end,
+            region=scenario.region,
+            capacity=view.capacity,
+            backfill=True,
+        )
+
+    def _ingest_market(self, now: datetime) -> None:
+        horizon = self.world.market.market_time(now)
+        while True:
+            event = self._pending or next(self._market, None)
+            self._pending = None
+            if event is None:
+                return
+            if event.time is not None and event.time > horizon:
+                self._pending = event
+                return
+            self.collector.ingest(event, now)
+
+    def start(self) -> None:
+        self.world.timeline.after(0.0, "eval-swarm", self._tick)
+
+    def _tick(self) -> None:
+        now = self.world.now
+        self._ingest_market(now)
+        self.collector.prune(now)
+        snapshots = [s for p in self.collector.pools() if (s := self.collector.snapshot(p, now)) is not None]
+        for proposal in self.proposer(snapshots, now) if snapshots else []:
+            self.stats.decisions += 1
+            judgement = judge(
+                proposal, self.states.get(proposal.pool), self.gates, mode=Mode.ENFORCE, now=now
+            )
+            self.states[proposal.pool] = judgement.state
+            if not judgement.verdict.approved:
+                self.stats.rejected += 1
+                continue
+            self.stats.approved += 1
+            verdict = judgement.verdict
+            self.stats.approved_actions.append(
+                (now, verdict.pool, verdict.action.value, verdict.target_spot_ratio)
+            )
+            self._actuate(verdict, now)
+        if now + timedelta(seconds=self.cadence) <= self.cluster.end:
+            self.world.timeline.after(self.cadence, "eval-swarm", self._tick)
+
+    def _actuate(self, verdict: GateVerdict, now: datetime) -> None:
+        store = self.world.store
+        names = {
+            verdict.pool + self.router.spot_suffix,
+            verdict.pool + self.router.on_demand_suffix,
+            verdict.pool,
+        }
+        nodepools = [parse_nodepool(o) for o in store.list("nodepools") if o["metadata"]["name"] in names]
+        for patch in plan_steering(verdict.pool, direction_of(verdict.action), nodepools, self.router):
+            store.patch("nodepools", patch.nodepool, patch.body)
+            self.stats.steer_patches += 1
+        pool_names = {np.name for np in nodepools}
+        nodes = [
+            parse_node(o, pods=sum(1 for _ in self.world.state.pods_on(o["metadata"]["name"])))
+            for o in store.list("nodes")
+            if (o["metadata"].get("labels") or {}).get("karpenter.sh/nodepool") in pool_names
+        ]
+        job = plan_drain(verdict, nodes, Mode.ENFORCE, self.router, now)
+        if job is not None:
+            self.drainer.run(job)
+
+    def _node_done(self, job: DrainJob, node: str, outcome: str) -> None:
+        result = DrainResult(
+            job_id=job.job_id,
+            cluster=job.cluster,
+            pool=job.pool,
+            node=node,
+            time=self.world.now,
+            mode=Mode.ENFORCE,
+            outcome=outcome,  # type: ignore[arg-type]
+        )
+        state = self.states.get(job.pool)
+        if state is not None and (settled := settle(state, result.fact_id(), self.world.now)) is not None:
+            self.states[job.pool] = settled
