@@ -35,6 +35,14 @@ def register(sub: Any) -> None:
     parser.add_argument("--ondemand", type=Path, help="on-demand price table CSV (with --prices)")
     parser.add_argument("--availability", type=Path, help="availability traces CSV (with --prices)")
     parser.add_argument("--advisor", type=Path, help="Spot Advisor bands JSON (with --prices)")
+    parser.add_argument(
+        "--capacity",
+        choices=["hazard", "traces", "none"],
+        help="capacity process: the calibrated hazard model, the availability traces, or none (default: scenario's)",
+    )
+    parser.add_argument(
+        "--hazard-rate", type=float, help="multiply the hazard model's loss rates (default: scenario's)"
+    )
     parser.add_argument("--start", type=datetime.fromisoformat, help="window start (ISO 8601, with a zone)")
     parser.add_argument("--end", type=datetime.fromisoformat, help="window end (ISO 8601, with a zone)")
     parser.add_argument("--seeds", type=int, default=3, help="number of seeds (1 … N)")
@@ -75,6 +83,8 @@ def main(args: argparse.Namespace) -> int:
             policies.insert(0, BASELINE)
         if args.seeds < 1:
             raise ValueError("--seeds must be at least 1")
+        if args.hazard_rate is not None and args.hazard_rate < 0:
+            raise ValueError("--hazard-rate must not be negative")
         scenario = load_scenario(args.scenario)
         for when in (args.start, args.end):
             if when is not None and when.tzinfo is None:
@@ -118,6 +128,10 @@ def main(args: argparse.Namespace) -> int:
         "seeds": seeds,
         "policies": policies,
         "cadence_seconds": args.cadence,
+        "capacity": args.capacity or scenario.market.capacity,
+        "hazard_rate": args.hazard_rate
+        if args.hazard_rate is not None
+        else scenario.market.hazard.rate_multiplier,
     }
     gate = Gate(args.gate_improvement, args.gate_outage_delta)
     star = north_star(results, gate)

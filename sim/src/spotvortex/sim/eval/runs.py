@@ -50,6 +50,8 @@ class RunSpec:
     end: datetime | None = None
     cadence_seconds: float = 600.0
     files: tuple[str, str, str, str] | None = None  # spot prices, on-demand, availability, advisor
+    capacity: str | None = None  # hazard | traces | none: replaces the scenario's capacity process
+    hazard_rate: float | None = None  # replaces the scenario's hazard rate multiplier
 
     @property
     def key(self) -> str:
@@ -90,6 +92,14 @@ def run(spec: RunSpec) -> RunResult:
     scenario = load_scenario(spec.scenario)
     if spec.start is not None:
         scenario = msgspec.structs.replace(scenario, start=spec.start)
+    market = scenario.market
+    if spec.capacity is not None:
+        market = msgspec.structs.replace(market, capacity=spec.capacity)
+    if spec.hazard_rate is not None:
+        market = msgspec.structs.replace(
+            market, hazard=msgspec.structs.replace(market.hazard, rate_multiplier=spec.hazard_rate)
+        )
+    scenario = msgspec.structs.replace(scenario, market=market)
     duration = (
         spec.end - scenario.start if spec.end is not None else timedelta(seconds=seconds(scenario.duration))
     )
