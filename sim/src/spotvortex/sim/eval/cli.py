@@ -98,7 +98,9 @@ def main(args: argparse.Namespace) -> int:
     base_seed = scenario.seed
     seeds = [base_seed + i for i in range(args.seeds)]
     specs = [
-        RunSpec(args.scenario, p, s, args.start, args.end, args.cadence, files)
+        RunSpec(
+            args.scenario, p, s, args.start, args.end, args.cadence, files, args.capacity, args.hazard_rate
+        )
         for p in policies
         for s in seeds
     ]
