@@ -78,13 +78,17 @@ def _files(args: argparse.Namespace) -> tuple[str, str, str, str] | None:
 
 def main(args: argparse.Namespace) -> int:
     try:
-        policies = [check_policy(p.strip()) for p in args.policies.split(",") if p.strip()]
+        policies = list(dict.fromkeys(check_policy(p.strip()) for p in args.policies.split(",") if p.strip()))
         if BASELINE not in policies:
             policies.insert(0, BASELINE)
         if args.seeds < 1:
             raise ValueError("--seeds must be at least 1")
         if args.hazard_rate is not None and args.hazard_rate < 0:
             raise ValueError("--hazard-rate must not be negative")
+        if args.cadence <= 0:
+            raise ValueError("--cadence must be a positive number of simulated seconds")
+        if args.out.exists() and not args.out.is_dir():
+            raise ValueError(f"{args.out}: exists and is not a directory")
         scenario = load_scenario(args.scenario)
         for when in (args.start, args.end):
             if when is not None and when.tzinfo is None:
@@ -143,6 +147,7 @@ def main(args: argparse.Namespace) -> int:
     (args.out / "result.md").write_text(markdown(document))
     if not args.no_charts:
         write_charts(args.out, results)
+    sys.stderr.write("\n")
     print(f"\n{markdown(document)}", end="")
     print(f"wrote {args.out}/result.json, result.md{'' if args.no_charts else ', timeline.png, cost_vs_outage.png'}"
           f" in {time.perf_counter() - started:.1f}s")  # fmt: skip

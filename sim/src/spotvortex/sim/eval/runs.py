@@ -100,6 +100,14 @@ def run(spec: RunSpec) -> RunResult:
             market, hazard=msgspec.structs.replace(market.hazard, rate_multiplier=spec.hazard_rate)
         )
     scenario = msgspec.structs.replace(scenario, market=market)
+    if spec.policy == "on-demand":  # Auto Scaling group pools: all capacity in the on-demand twin
+        pools = [
+            msgspec.structs.replace(p, spot_desired=0, on_demand_desired=p.on_demand_desired + p.spot_desired)
+            if p.autoscaler == "asg"
+            else p
+            for p in scenario.pools
+        ]
+        scenario = msgspec.structs.replace(scenario, pools=pools)
     duration = (
         spec.end - scenario.start if spec.end is not None else timedelta(seconds=seconds(scenario.duration))
     )
