@@ -63,6 +63,16 @@ def north_star(results: list[RunResult], gate: Gate) -> dict[str, Any]:
                 str(s): round(m["outage_minutes"] - od[s]["outage_minutes"], 2)
                 for s, m in sorted(seeds.items())
             }
+        oracle = table.get("oracle")
+        if oracle is not None and policy != "oracle":
+            entry["oracle_savings_captured"] = {
+                str(s): round(
+                    (base[s]["net_cost"] - m["net_cost"]) / (base[s]["net_cost"] - oracle[s]["net_cost"]), 4
+                )
+                if base[s]["net_cost"] - oracle[s]["net_cost"] > 1e-9
+                else None
+                for s, m in sorted(seeds.items())
+            }
         passed = (
             entry["net_profit_improvement_pct"]["median"] >= gate.min_median_improvement_pct
             and entry["outage_delta"]["max"] <= gate.max_outage_delta

@@ -7,7 +7,7 @@ data; the same inputs give the same outputs, byte for byte.
 from __future__ import annotations
 
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -19,12 +19,13 @@ from spotvortex.sim.scenario import ScenarioError, load_scenario
 from spotvortex.sim.scenario.durations import seconds
 from spotvortex.sim.world.build import build
 
+from .oracle import hindsight_cost
 from .proposers import Proposer, spotvortex, static_share
 from .recorder import Recorder
 from .swarm import InProcessSwarm
 
 BASELINE = "spot-first"
-FIXED = ("spot-first", "on-demand", "spotvortex", "spotvortex-rl")
+FIXED = ("spot-first", "on-demand", "oracle", "spotvortex", "spotvortex-rl")
 
 
 def check_policy(name: str) -> str:
@@ -132,6 +133,18 @@ def run(spec: RunSpec) -> RunResult:
         swarm.start()
     cluster.run_until(cluster.end)
     costs = cluster.ledger.costs()
+    if spec.policy == "oracle":
+        cheapest = hindsight_cost(cluster, cluster.end)
+        costs = replace(
+            costs,
+            compute_cost=cheapest,
+            spot_cost=cheapest,
+            on_demand_cost=0.0,
+            outage_penalty=0.0,
+            outage_events=0,
+            outage_minutes=0.0,
+            interruptions=0,
+        )
     metrics: dict[str, float] = {
         "compute_cost": round(costs.compute_cost, 4),
         "spot_cost": round(costs.spot_cost, 4),
