@@ -72,6 +72,7 @@ def test_result_json_records_the_inputs(charted: tuple[Path, Path, str]) -> None
         "seeds": list(SEEDS),
         "policies": list(POLICIES),
         "cadence_seconds": 600.0,
+        "transport": "in-process",
         "capacity": "traces",
         "hazard_rate": 1.0,
     }

@@ -134,6 +134,8 @@ class ConsumerLoop(Generic[E]):
                     log.debug("fetch on %s failed: %r", spec.durable, err)
                     await asyncio.sleep(0.2)
                     continue
+                if not msgs:  # a fetch can end with nothing in hand (a status message, no timeout)
+                    continue
                 if self._sub.batch_handler is not None:
                     await self._process_batch(msgs)
                     continue

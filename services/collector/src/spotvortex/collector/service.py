@@ -23,7 +23,7 @@ from spotvortex.collector.kubewatch import ResourceWatcher, WatchTiming
 from spotvortex.collector.metrics import CollectorMetrics
 from spotvortex.collector.publishing import TelemetryPublisher
 from spotvortex.collector.resources import resolvers
-from spotvortex.collector.waiting import until_stopped
+from spotvortex.collector.waiting import pause, until_stopped
 from spotvortex.contracts import DeadLetter, jetstream, subjects
 from spotvortex.contracts.codec import ContractError
 from spotvortex.runtime.clock import sleep_or_stop
@@ -89,6 +89,7 @@ async def build(ctx: ServiceContext) -> Workers:
         finished, _listed = await until_stopped(synced.wait(), stop)
         if not finished:
             return
+        await market_caught_up(ctx, stop)
         await telemetry.round("startup")
         while not await sleep_or_stop(ctx.clock, settings.collector.cadence_seconds, stop):
             await telemetry.round("cadence")
@@ -134,3 +135,19 @@ async def build(ctx: ServiceContext) -> Workers:
         subscriptions=[Subscription(consumer=market, decoder=decode_market, handler=on_market)],
         background=background,
     )
+
+
+async def market_caught_up(ctx: ServiceContext, stop: asyncio.Event, limit_seconds: float = 10.0) -> None:
+    """Before the first snapshots, let the market backlog in (bounded): a snapshot without prices makes
+    inference hold with ``missing_market_data``, a wasted first decision after every start."""
+    spec = jetstream.consumer_specs(ctx.settings.cluster, ctx.settings.region)["collector"][0]
+    deadline = asyncio.get_running_loop().time() + limit_seconds
+    while not stop.is_set() and asyncio.get_running_loop().time() < deadline:
+        try:
+            info = await ctx.bus.js.consumer_info(spec.stream, spec.durable)
+        except Exception:  # the consumer may not exist yet; the limit bounds the wait
+            info = None
+        if info is not None and not info.num_pending and not info.num_ack_pending:
+            return
+        if await pause(0.05, stop):
+            return

@@ -57,6 +57,15 @@ def register(sub: Any) -> None:
         "--gate-outage-delta", type=int, default=0, help="most extra outages allowed per seed"
     )
     parser.add_argument("--no-charts", action="store_true")
+    parser.add_argument(
+        "--via-bus",
+        action="store_true",
+        help="run the spotvortex policy through the real swarm (nats-server, five services, the API emulator over "
+        "HTTP) on a scaled clock; slow, for short windows",
+    )
+    parser.add_argument(
+        "--speed", type=float, default=120.0, help="world seconds per wall second with --via-bus"
+    )
     parser.set_defaults(handler=main)
 
 
@@ -85,6 +94,12 @@ def main(args: argparse.Namespace) -> int:
             raise ValueError("--seeds must be at least 1")
         if args.hazard_rate is not None and args.hazard_rate < 0:
             raise ValueError("--hazard-rate must not be negative")
+        if args.via_bus and [p for p in policies if p.startswith("spotvortex") and p != "spotvortex"]:
+            raise ValueError(
+                "--via-bus runs the services as deployed: of the SpotVortex policies, only spotvortex"
+            )
+        if args.speed <= 0:
+            raise ValueError("--speed must be positive")
         if args.cadence <= 0:
             raise ValueError("--cadence must be a positive number of simulated seconds")
         if args.out.exists() and not args.out.is_dir():
@@ -103,7 +118,17 @@ def main(args: argparse.Namespace) -> int:
     seeds = [base_seed + i for i in range(args.seeds)]
     specs = [
         RunSpec(
-            args.scenario, p, s, args.start, args.end, args.cadence, files, args.capacity, args.hazard_rate
+            args.scenario,
+            p,
+            s,
+            args.start,
+            args.end,
+            args.cadence,
+            files,
+            args.capacity,
+            args.hazard_rate,
+            via_bus=args.via_bus,
+            speed=args.speed,
         )
         for p in policies
         for s in seeds
@@ -134,6 +159,7 @@ def main(args: argparse.Namespace) -> int:
         "seeds": seeds,
         "policies": policies,
         "cadence_seconds": args.cadence,
+        "transport": "bus" if args.via_bus else "in-process",
         "capacity": args.capacity or scenario.market.capacity,
         "hazard_rate": args.hazard_rate
         if args.hazard_rate is not None

@@ -6,6 +6,7 @@ data; the same inputs give the same outputs, byte for byte.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timedelta
@@ -19,6 +20,7 @@ from spotvortex.sim.scenario import ScenarioError, load_scenario
 from spotvortex.sim.scenario.durations import seconds
 from spotvortex.sim.world.build import build
 
+from .bus import drive_via_bus, live_clock
 from .oracle import hindsight_cost
 from .proposers import Proposer, spotvortex, static_share
 from .recorder import Recorder
@@ -53,6 +55,8 @@ class RunSpec:
     files: tuple[str, str, str, str] | None = None  # spot prices, on-demand, availability, advisor
     capacity: str | None = None  # hazard | traces | none: replaces the scenario's capacity process
     hazard_rate: float | None = None  # replaces the scenario's hazard rate multiplier
+    via_bus: bool = False  # run the real swarm over NATS on a scaled clock instead of the cores in-process
+    speed: float = 120.0  # world seconds per wall second, with via_bus
 
     @property
     def key(self) -> str:
@@ -65,6 +69,7 @@ class RunResult:
     seed: int
     metrics: dict[str, float]
     series: list[dict[str, float]] = field(default_factory=list)
+    approved: list[tuple[str, str, float]] = field(default_factory=list)  # (pool, action, target) in order
 
 
 def _proposer(policy: str) -> Proposer | None:
@@ -118,20 +123,30 @@ def run(spec: RunSpec) -> RunResult:
     if spec.files:
         prices, on_demand, availability, advisor = (Path(f) for f in spec.files)
         files = MarketFiles(prices, on_demand, availability, advisor, real=True)
+    clock = live_clock(spec.speed) if spec.via_bus else None
     cluster = build(
         scenario,
         seed=spec.seed,
         duration=duration,
         files=files,
         nodepools=_only_on_demand if spec.policy == "on-demand" else None,
+        world_start=clock.now() if clock else None,
+        now=clock.now if clock else None,
     )
     recorder = Recorder(cluster)
     recorder.start()
     proposer = _proposer(spec.policy)
-    swarm = InProcessSwarm(cluster, proposer, cadence_seconds=spec.cadence_seconds) if proposer else None
-    if swarm is not None:
-        swarm.start()
-    cluster.run_until(cluster.end)
+    swarm = None
+    bus_record = None
+    if clock is not None and spec.policy.startswith("spotvortex"):
+        if spec.policy != "spotvortex":
+            raise ValueError("--via-bus runs the services as deployed: policy spotvortex only")
+        bus_record = asyncio.run(drive_via_bus(cluster, clock, spec.cadence_seconds))
+    else:
+        if proposer is not None:
+            swarm = InProcessSwarm(cluster, proposer, cadence_seconds=spec.cadence_seconds)
+            swarm.start()
+        cluster.run_until(cluster.end)
     costs = cluster.ledger.costs()
     if spec.policy == "oracle":
         cheapest = hindsight_cost(cluster, cluster.end)
@@ -156,12 +171,21 @@ def run(spec: RunSpec) -> RunResult:
         "interruptions": costs.interruptions,
         "spot_residency": round(costs.spot_residency, 4),
         "pod_restarts": recorder.pod_restarts,
-        "drains": swarm.drainer.stats.nodes_drained if swarm else 0,
-        "drains_rolled_back": swarm.drainer.stats.nodes_rolled_back if swarm else 0,
-        "migrations": swarm.stats.approved if swarm else 0,
-        "decisions": swarm.stats.decisions if swarm else 0,
-        "rejected": swarm.stats.rejected if swarm else 0,
+        "drains": swarm.drainer.stats.nodes_drained if swarm else (bus_record.drained if bus_record else 0),
+        "drains_rolled_back": swarm.drainer.stats.nodes_rolled_back
+        if swarm
+        else (bus_record.rolled_back if bus_record else 0),
+        "migrations": swarm.stats.approved if swarm else (len(bus_record.approved) if bus_record else 0),
+        "decisions": swarm.stats.decisions if swarm else (bus_record.decisions if bus_record else 0),
+        "rejected": swarm.stats.rejected if swarm else (bus_record.rejected if bus_record else 0),
         "simulated_days": round(duration.total_seconds() / 86400, 3),
     }
     metrics["wall_seconds"] = round(time.perf_counter() - started, 2)
-    return RunResult(spec.policy, spec.seed, metrics, [asdict(s) for s in recorder.samples])
+    approved = swarm.stats.approved_actions if swarm else (bus_record.approved if bus_record else [])
+    return RunResult(
+        spec.policy,
+        spec.seed,
+        metrics,
+        [asdict(s) for s in recorder.samples],
+        [(pool, action, round(target, 4)) for _, pool, action, target in approved],
+    )
