@@ -100,7 +100,7 @@ async def _live(args: argparse.Namespace) -> int:
 
     from .announce_nats import NatsAnnouncer
     from .aws import AwsEmulator, SqsQueues
-    from .feed.plan import market_events
+    from .feed.cluster_feed import cluster_market_events
     from .feed.replay import MarketReplay
     from .world.aws_prices import MarketPriceSource
     from .world.outbox import INTERRUPTION_QUEUE, SqsAnnouncer
@@ -152,25 +152,7 @@ async def _live(args: argparse.Namespace) -> int:
             world.on_announcement(announcer)
             tasks.append(asyncio.create_task(announcer.run()))
             m_start = world.market.market_time(world.now)
-            pools = sorted(
-                {
-                    (t, z)
-                    for p in scenario.pools
-                    for t in p.instance_types
-                    for z in (p.zones or scenario.zones)
-                    if (t, z) in world.market.spot.series
-                }
-            )
-            feed = market_events(
-                world.market.spot,
-                world.market.on_demand,
-                pools,
-                m_start,
-                m_start + timedelta(days=60),
-                region=scenario.region,
-                capacity=world.market.capacity,
-                backfill=True,
-            )
+            feed = cluster_market_events(cluster, m_start + timedelta(days=60))
             # The clock already runs at --speed, so the replay follows it one to one.
             replay = MarketReplay(publisher, scenario.region, clock, speed=1.0, restamp=True)
             tasks.append(asyncio.create_task(replay.run(feed, stop=stop, sim_start=m_start)))

@@ -19,6 +19,15 @@ class Action(StrEnum):
     def position(self) -> int:
         return list(Action).index(self)
 
+    @property
+    def direction(self) -> int:
+        """+1 moves the pool toward spot, −1 toward on-demand, 0 holds."""
+        if self in (Action.INCREASE_10, Action.INCREASE_30):
+            return 1
+        if self in (Action.DECREASE_10, Action.DECREASE_30, Action.EMERGENCY_EXIT):
+            return -1
+        return 0
+
     @classmethod
     def from_index(cls, index: int) -> Action:
         return list(Action)[index]

@@ -37,15 +37,6 @@ class Judgement:
     replayed: bool = False  # the proposal was judged before: its stored verdict is returned unchanged
 
 
-def direction_of(action: Action) -> int:
-    """+1 moves toward spot, −1 toward on-demand, 0 holds."""
-    if action in (Action.INCREASE_10, Action.INCREASE_30):
-        return 1
-    if action in (Action.DECREASE_10, Action.DECREASE_30, Action.EMERGENCY_EXIT):
-        return -1
-    return 0
-
-
 class _Rules:
     """Collects outcomes; ``failed`` is true once any rule failed."""
 
@@ -139,7 +130,7 @@ def judge(
         )
         action = Action.EMERGENCY_EXIT
     emergency = action is Action.EMERGENCY_EXIT
-    direction = direction_of(action)
+    direction = action.direction
 
     if not rules.add(
         "actionable", direction != 0, "the proposal holds: nothing to actuate" if direction == 0 else ""
@@ -258,7 +249,7 @@ def _finish(
         state,
         target_spot_ratio=verdict.target_spot_ratio,
         last_move_at=now,
-        last_direction=direction_of(action),
+        last_direction=action.direction,
         in_flight=state.in_flight_at(now) + allowance,
         in_flight_until=now + timedelta(seconds=config.drain_timeout_seconds),
         drains=drains,

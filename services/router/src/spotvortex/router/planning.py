@@ -16,14 +16,6 @@ from spotvortex.router.config import RouterConfig
 from spotvortex.router.views import ON_DEMAND, SPOT, NodeView
 
 
-def direction_of(action: Action) -> int:
-    if action in (Action.INCREASE_10, Action.INCREASE_30):
-        return 1
-    if action in (Action.DECREASE_10, Action.DECREASE_30, Action.EMERGENCY_EXIT):
-        return -1
-    return 0
-
-
 def job_id(decision_id: str) -> str:
     """One job per decision, named from it, so a redelivered verdict plans the same job."""
     return "job-" + hashlib.sha256(decision_id.encode()).hexdigest()[:20]
@@ -38,7 +30,7 @@ def order_candidates(nodes: list[NodeView], direction: int) -> list[NodeView]:
 def plan_drain(
     verdict: GateVerdict, nodes: list[NodeView], mode: Mode, config: RouterConfig, now: datetime
 ) -> DrainJob | None:
-    direction = direction_of(verdict.action)
+    direction = verdict.action.direction
     if direction == 0 or verdict.drain_allowance <= 0:
         return None
     chosen = order_candidates(nodes, direction)[: verdict.drain_allowance]

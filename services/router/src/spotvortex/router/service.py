@@ -19,7 +19,7 @@ from spotvortex.contracts.enums import Provisioner
 from spotvortex.contracts.subjects import PoolKind
 from spotvortex.router.cluster import KarpenterApi
 from spotvortex.router.config import RouterSettings
-from spotvortex.router.planning import direction_of, effective_mode, plan_drain
+from spotvortex.router.planning import effective_mode, plan_drain
 from spotvortex.router.steering import plan_steering
 from spotvortex.runtime.consumer import Delivery, Subscription, decoder_for
 from spotvortex.runtime.kube import api_client
@@ -44,7 +44,7 @@ async def build(ctx: ServiceContext) -> Workers:
         now = ctx.clock.now()
         api = await karpenter()
         nodepools = await api.nodepools(verdict.pool, settings.router)
-        patches = plan_steering(verdict.pool, direction_of(verdict.action), nodepools, settings.router)
+        patches = plan_steering(verdict.pool, verdict.action.direction, nodepools, settings.router)
         if mode is Mode.ENFORCE:
             for patch in patches:
                 await api.apply(patch)

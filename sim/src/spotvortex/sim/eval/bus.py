@@ -27,7 +27,7 @@ from spotvortex.runtime.publisher import Publisher
 from spotvortex.runtime.service import ServiceRunner
 from spotvortex.runtime.tracing import default_tracer
 from spotvortex.sim.announce_nats import NatsAnnouncer
-from spotvortex.sim.feed.plan import market_events
+from spotvortex.sim.feed.cluster_feed import cluster_market_events
 from spotvortex.sim.feed.replay import MarketReplay
 from spotvortex.sim.live import LiveDriver
 from spotvortex.sim.world.build import SimCluster
@@ -105,20 +105,8 @@ async def drive_via_bus(cluster: SimCluster, clock: ScaledClock, cadence: float)
         cluster.world.on_announcement(announcer)
         tasks.append(asyncio.create_task(announcer.run()))
         view = cluster.world.market
-        pools = sorted(
-            {
-                (t, z)
-                for p in scenario.pools
-                for t in p.instance_types
-                for z in (p.zones or scenario.zones)
-                if (t, z) in view.spot.series
-            }
-        )
         m_start = view.market_time(cluster.world.now)
-        feed = market_events(
-            view.spot, view.on_demand, pools, m_start, view.market_time(cluster.end) + timedelta(hours=1),
-            region=scenario.region, capacity=view.capacity, backfill=True,
-        )  # fmt: skip
+        feed = cluster_market_events(cluster, view.market_time(cluster.end) + timedelta(hours=1))
         replay = MarketReplay(publisher, scenario.region, clock, speed=1.0, restamp=True)
         async with cluster.emulator:
             tasks.append(asyncio.create_task(replay.run(feed, stop=stop, sim_start=m_start)))

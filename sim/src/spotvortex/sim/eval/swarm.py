@@ -18,9 +18,8 @@ from spotvortex.contracts.market import MarketCapacity, MarketInterruption, Mark
 from spotvortex.gates import GateConfig, PoolState, judge
 from spotvortex.gates.state import settle
 from spotvortex.router import RouterConfig, plan_drain, plan_steering
-from spotvortex.router.planning import direction_of
 from spotvortex.router.views import parse_node, parse_nodepool
-from spotvortex.sim.feed.plan import market_events
+from spotvortex.sim.feed.cluster_feed import cluster_market_events
 from spotvortex.sim.kube.watch import Change
 from spotvortex.sim.world.build import SimCluster
 
@@ -78,28 +77,8 @@ class InProcessSwarm:
             self.collector.apply(kind, change.type, change.obj)
 
     def _market_feed(self) -> Iterator[MarketEvent]:
-        view = self.world.market
-        scenario = self.cluster.scenario
-        pools = sorted(
-            {
-                (t, z)
-                for p in scenario.pools
-                for t in p.instance_types
-                for z in (p.zones or scenario.zones)
-                if (t, z) in view.spot.series
-            }
-        )
-        start = view.market_time(self.world.now)
-        end = view.market_time(self.cluster.end) + timedelta(hours=1)
-        return market_events(
-            view.spot,
-            view.on_demand,
-            pools,
-            start,
-            end,
-            region=scenario.region,
-            capacity=view.capacity,
-            backfill=True,
+        return cluster_market_events(
+            self.cluster, self.world.market.market_time(self.cluster.end) + timedelta(hours=1)
         )
 
     def _ingest_market(self, now: datetime) -> None:
@@ -148,7 +127,7 @@ class InProcessSwarm:
             verdict.pool,
         }
         nodepools = [parse_nodepool(o) for o in store.list("nodepools") if o["metadata"]["name"] in names]
-        for patch in plan_steering(verdict.pool, direction_of(verdict.action), nodepools, self.router):
+        for patch in plan_steering(verdict.pool, verdict.action.direction, nodepools, self.router):
             store.patch("nodepools", patch.nodepool, patch.body)
             self.stats.steer_patches += 1
         pool_names = {np.name for np in nodepools}
