@@ -25,9 +25,10 @@ from .oracle import hindsight_cost
 from .proposers import Proposer, spotvortex, static_share
 from .recorder import Recorder
 from .swarm import InProcessSwarm
+from .upstream import UPSTREAM_GATES, UpstreamRules
 
 BASELINE = "spot-first"
-FIXED = ("spot-first", "on-demand", "oracle", "spotvortex", "spotvortex-rl")
+FIXED = ("spot-first", "on-demand", "oracle", "upstream-rules", "spotvortex", "spotvortex-rl")
 
 
 def check_policy(name: str) -> str:
@@ -79,6 +80,8 @@ def _proposer(policy: str) -> Proposer | None:
         return spotvortex("rl")
     if policy.startswith("static-"):
         return static_share(float(policy.removeprefix("static-")))
+    if policy == "upstream-rules":
+        return UpstreamRules()
     return None
 
 
@@ -144,7 +147,8 @@ def run(spec: RunSpec) -> RunResult:
         bus_record = asyncio.run(drive_via_bus(cluster, clock, spec.cadence_seconds))
     else:
         if proposer is not None:
-            swarm = InProcessSwarm(cluster, proposer, cadence_seconds=spec.cadence_seconds)
+            gates = UPSTREAM_GATES if spec.policy == "upstream-rules" else None
+            swarm = InProcessSwarm(cluster, proposer, cadence_seconds=spec.cadence_seconds, gates=gates)
             swarm.start()
         cluster.run_until(cluster.end)
     costs = cluster.ledger.costs()

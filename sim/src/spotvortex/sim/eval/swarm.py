@@ -18,7 +18,7 @@ from spotvortex.contracts.market import MarketCapacity, MarketInterruption, Mark
 from spotvortex.gates import GateConfig, PoolState, judge
 from spotvortex.gates.state import settle
 from spotvortex.router import RouterConfig, plan_drain, plan_steering
-from spotvortex.router.views import parse_node, parse_nodepool
+from spotvortex.router.views import NodePoolView, parse_node, parse_nodepool
 from spotvortex.sim.feed.cluster_feed import cluster_market_events
 from spotvortex.sim.kube.watch import Change
 from spotvortex.sim.world.build import SimCluster
@@ -101,7 +101,10 @@ class InProcessSwarm:
         self._ingest_market(now)
         self.collector.prune(now)
         snapshots = [s for p in self.collector.pools() if (s := self.collector.snapshot(p, now)) is not None]
-        for proposal in self.proposer(snapshots, now) if snapshots else []:
+        proposals = self.proposer(snapshots, now) if snapshots else []
+        for pool in getattr(self.proposer, "frozen", []):  # the earlier rules' "freeze spot" vote
+            self._steer(pool, -1)
+        for proposal in proposals:
             self.stats.decisions += 1
             judgement = judge(
                 proposal, self.states.get(proposal.pool), self.gates, mode=Mode.ENFORCE, now=now
@@ -121,15 +124,7 @@ class InProcessSwarm:
 
     def _actuate(self, verdict: GateVerdict, now: datetime) -> None:
         store = self.world.store
-        names = {
-            verdict.pool + self.router.spot_suffix,
-            verdict.pool + self.router.on_demand_suffix,
-            verdict.pool,
-        }
-        nodepools = [parse_nodepool(o) for o in store.list("nodepools") if o["metadata"]["name"] in names]
-        for patch in plan_steering(verdict.pool, verdict.action.direction, nodepools, self.router):
-            store.patch("nodepools", patch.nodepool, patch.body)
-            self.stats.steer_patches += 1
+        nodepools = self._steer(verdict.pool, verdict.action.direction)
         pool_names = {np.name for np in nodepools}
         nodes = [
             parse_node(o, pods=sum(1 for _ in self.world.state.pods_on(o["metadata"]["name"])))
@@ -139,6 +134,16 @@ class InProcessSwarm:
         job = plan_drain(verdict, nodes, Mode.ENFORCE, self.router, now)
         if job is not None:
             self.drainer.run(job)
+
+    def _steer(self, pool: str, direction: int) -> list[NodePoolView]:
+        """Apply the router core's steering for ``pool``; returns the pool's NodePools."""
+        store = self.world.store
+        names = {pool + self.router.spot_suffix, pool + self.router.on_demand_suffix, pool}
+        nodepools = [parse_nodepool(o) for o in store.list("nodepools") if o["metadata"]["name"] in names]
+        for patch in plan_steering(pool, direction, nodepools, self.router):
+            store.patch("nodepools", patch.nodepool, patch.body)
+            self.stats.steer_patches += 1
+        return nodepools
 
     def _node_done(self, job: DrainJob, node: str, outcome: str) -> None:
         result = DrainResult(
