@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cached_property
 
 _SIZE = re.compile(r"^(?P<n>\d*)xlarge$")
 _NAMED_SIZES = {"nano": 2, "micro": 2, "small": 2, "medium": 1, "large": 2}
@@ -23,29 +24,32 @@ _GIB_PER_VCPU = {"c": 2, "m": 4, "t": 4, "a": 2, "r": 8, "i": 8, "z": 8, "d": 8,
 
 @dataclass(frozen=True)
 class Shape:
-    """Capacity of one instance type; ``max_pods`` follows the ENI limits roughly (110 cap)."""
+    """Capacity of one instance type; ``max_pods`` follows the ENI limits roughly (110 cap).
+
+    The derived figures are cached on first use: provisioning asks for them millions of times a month.
+    """
 
     name: str
     vcpu: int
     memory_mib: int
     arch: str = "amd64"
 
-    @property
+    @cached_property
     def cpu_millis(self) -> int:
         return self.vcpu * 1000
 
-    @property
+    @cached_property
     def max_pods(self) -> int:
         return min(110, 8 + 14 * self.vcpu)
 
-    @property
+    @cached_property
     def allocatable_cpu_millis(self) -> int:
         cores = self.vcpu
         reserved = 60.0 + (10.0 if cores >= 2 else 0.0)
         reserved += 5.0 * max(0, min(cores, 4) - 2) + 2.5 * max(0, cores - 4)
         return self.cpu_millis - round(reserved)
 
-    @property
+    @cached_property
     def allocatable_memory_mib(self) -> int:
         return self.memory_mib - (255 + 11 * self.max_pods) - 100
 

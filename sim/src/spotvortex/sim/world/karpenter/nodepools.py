@@ -46,6 +46,7 @@ class NodePoolView:
     budgets: tuple[dict[str, Any], ...]
     consolidation_policy: str
     consolidate_after_seconds: float | None
+    requirements_key: str = ""  # ``requirements`` as text: a cache key for the offerings they allow
 
     def node_labels(self, offering: Offering) -> dict[str, str]:
         return {
@@ -79,6 +80,7 @@ def parse_nodepool(obj: Mapping[str, Any]) -> NodePoolView:
         name=obj["metadata"]["name"],
         weight=int(spec.get("weight") or 0),
         requirements=tuple(tspec.get("requirements") or ()),
+        requirements_key=repr(tspec.get("requirements") or ()),
         labels=dict((template.get("metadata") or {}).get("labels") or {}),
         taints=tuple(tspec.get("taints") or ()),
         cpu_limit=cpu_millis(limits["cpu"]) if "cpu" in limits else None,

@@ -171,8 +171,8 @@ class Provisioner:
             c.machine.shape.memory_mib for c in claims
         )
 
-    def _within_limits(self, pool: NodePoolView, shape: Shape) -> bool:
-        cpu, mem = self._usage(pool.name)
+    def _within_limits(self, pool: NodePoolView, shape: Shape, usage: tuple[int, int] | None = None) -> bool:
+        cpu, mem = usage or self._usage(pool.name)
         if pool.cpu_limit is not None and cpu + shape.cpu_millis > pool.cpu_limit:
             return False
         return pool.memory_limit is None or mem + shape.memory_mib <= pool.memory_limit
@@ -182,7 +182,7 @@ class Provisioner:
         return expiry is not None and expiry > self.world.now
 
     def _offerings(self, pool: NodePoolView) -> list[Offering]:
-        key = (pool.name, repr(pool.requirements))
+        key = (pool.name, pool.requirements_key or repr(pool.requirements))
         found = self._offering_cache.get(key)
         if found is None:
             found = self._offering_cache[key] = offerings(pool, self.catalogue, self.zones)
@@ -223,13 +223,14 @@ class Provisioner:
         cpu, mem = requests_of(pod)
         now = self.world.now
         for pool in pools:
+            usage = self._usage(pool.name)  # once per pool, not once per offering
             candidates = [
                 o
                 for o in self._offerings(pool)
                 if o.shape.allocatable_cpu_millis >= cpu
                 and o.shape.allocatable_memory_mib >= mem
                 and node_admits(pod, pool.node_labels(o), pool.taints)
-                and self._within_limits(pool, o.shape)
+                and self._within_limits(pool, o.shape, usage)
             ]
             if not candidates:
                 continue
