@@ -125,11 +125,10 @@ class InProcessSwarm:
     def _actuate(self, verdict: GateVerdict, now: datetime) -> None:
         store = self.world.store
         nodepools = self._steer(verdict.pool, verdict.action.direction)
-        pool_names = {np.name for np in nodepools}
+        selector = f"karpenter.sh/nodepool in ({','.join(np.name for np in nodepools)})"
         nodes = [
             parse_node(o, pods=sum(1 for _ in self.world.state.pods_on(o["metadata"]["name"])))
-            for o in store.list("nodes")
-            if (o["metadata"].get("labels") or {}).get("karpenter.sh/nodepool") in pool_names
+            for o in (store.view("nodes", selector) if nodepools else [])
         ]
         job = plan_drain(verdict, nodes, Mode.ENFORCE, self.router, now)
         if job is not None:
@@ -139,7 +138,7 @@ class InProcessSwarm:
         """Apply the router core's steering for ``pool``; returns the pool's NodePools."""
         store = self.world.store
         names = {pool + self.router.spot_suffix, pool + self.router.on_demand_suffix, pool}
-        nodepools = [parse_nodepool(o) for o in store.list("nodepools") if o["metadata"]["name"] in names]
+        nodepools = [parse_nodepool(o) for o in store.view("nodepools") if o["metadata"]["name"] in names]
         for patch in plan_steering(pool, direction, nodepools, self.router):
             store.patch("nodepools", patch.nodepool, patch.body)
             self.stats.steer_patches += 1

@@ -132,6 +132,16 @@ class Store:
         matches = self.matcher(rt, namespace, label_selector, field_selector)
         return [copy.deepcopy(o) for _, o in sorted(self._objects[rt.key].items()) if matches(o)]
 
+    def view(self, resource: ResourceRef, label_selector: str = "") -> builtins.list[Obj]:
+        """The stored objects themselves, in key order, for in-process readers that only read.
+
+        ``list`` copies every object, which dominates an evaluation that reads the cluster each cycle; stored
+        objects are replaced, never mutated, on write, so a reader may hold these without seeing them change.
+        """
+        rt = self.resolve(resource)
+        matches = self.matcher(rt, None, label_selector, "")
+        return [o for _, o in sorted(self._objects[rt.key].items()) if matches(o)]
+
     # -- writes ----------------------------------------------------------------------------------------
 
     def _commit(self, rt: ResourceType, event: str, new: Obj, old: Obj | None, derive: bool = True) -> Obj:
