@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from spotvortex.collector.classify import capacity_type, classify, pool_key, provisioner, strip_suffix
+from spotvortex.collector.classify import classify, pool_key, provisioner, strip_suffix
 from spotvortex.contracts import Provisioner
+from spotvortex.contracts.capacity import capacity_type
 
 
 @pytest.mark.parametrize(

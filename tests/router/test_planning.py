@@ -162,3 +162,17 @@ def test_node_view_reads_readiness_cordon_and_notice_from_the_api_object() -> No
     assert view.cordoned
     assert view.interruption_pending
     assert not view.movable
+
+
+@pytest.mark.parametrize(
+    "labels",
+    [
+        {"spotvortex.io/capacity-type": "spot"},
+        {"eks.amazonaws.com/capacityType": "SPOT"},
+        {"node.kubernetes.io/lifecycle": "Ec2Spot"},
+    ],
+)
+def test_the_router_reads_capacity_type_as_the_collector_does(labels: dict[str, str]) -> None:
+    """A node the collector counts as spot is a node the router may choose to drain toward on-demand."""
+    view = parse_node({"metadata": {"name": "n", "labels": labels}, "status": {}})
+    assert view.capacity_type == "spot"

@@ -10,35 +10,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from spotvortex.collector import labels as L
+from spotvortex.contracts.capacity import capacity_type
 from spotvortex.contracts.enums import Provisioner
 
-SPOT = "spot"
-ON_DEMAND = "on-demand"
-RESERVED = "reserved"
-
-_CAPACITY_ALIASES = {
-    "spot": SPOT,
-    "ec2spot": SPOT,
-    "on-demand": ON_DEMAND,
-    "ondemand": ON_DEMAND,
-    "ec2ondemand": ON_DEMAND,
-    "ec2-on-demand": ON_DEMAND,
-    "normal": ON_DEMAND,
-    "reserved": RESERVED,
-    "capacity-block": RESERVED,
-    "capacityblock": RESERVED,
-}
 _MANAGERS = {p.value: p for p in Provisioner}
-
-
-def capacity_type(labels: Mapping[str, str]) -> str | None:
-    """The first non-empty capacity label in precedence order, normalised; unknown values pass through."""
-    for key in L.CAPACITY_TYPE_LABELS:
-        raw = labels.get(key)
-        if raw and raw.strip():
-            norm = raw.strip().lower().replace("_", "-").replace(" ", "-")
-            return _CAPACITY_ALIASES.get(norm, norm)
-    return None
 
 
 def provisioner(labels: Mapping[str, str], fallback: Provisioner | None = None) -> Provisioner | None:

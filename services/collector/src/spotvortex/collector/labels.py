@@ -4,18 +4,15 @@ from __future__ import annotations
 
 from typing import Final
 
+from spotvortex.contracts import capacity
+
 # nodes
 POOL: Final = "spotvortex.io/pool"
 MANAGER: Final = "spotvortex.io/manager"
 NODEPOOL: Final = "karpenter.sh/nodepool"
 KARPENTER_CAPACITY_TYPE: Final = "karpenter.sh/capacity-type"
 EKS_NODEGROUP: Final = "eks.amazonaws.com/nodegroup"
-CAPACITY_TYPE_LABELS: Final = (
-    KARPENTER_CAPACITY_TYPE,
-    "spotvortex.io/capacity-type",
-    "eks.amazonaws.com/capacityType",
-    "node.kubernetes.io/lifecycle",
-)
+CAPACITY_TYPE_LABELS: Final = capacity.CAPACITY_TYPE_LABELS
 CONTROL_PLANE_LABELS: Final = ("node-role.kubernetes.io/control-plane", "node-role.kubernetes.io/master")
 INSTANCE_TYPE: Final = "node.kubernetes.io/instance-type"
 INSTANCE_TYPE_BETA: Final = "beta.kubernetes.io/instance-type"

@@ -12,12 +12,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
-from spotvortex.collector.classify import ON_DEMAND, RESERVED, SPOT
 from spotvortex.collector.index import ClusterIndex
 from spotvortex.collector.market import MarketWindow
 from spotvortex.collector.records import NodePoolRecord, NodeRecord, PdbKey, PodRecord
 from spotvortex.collector.safety import SafetyInputs, safety_vector
 from spotvortex.collector.workload import PodFacts, outage_penalty, profile
+from spotvortex.contracts.capacity import ON_DEMAND, RESERVED, SPOT
 from spotvortex.contracts.enums import Provisioner
 from spotvortex.contracts.telemetry import (
     MarketSeries,

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from spotvortex.contracts.capacity import is_spot
+
 CAPACITY_TYPE = "karpenter.sh/capacity-type"
 NODEPOOL = "karpenter.sh/nodepool"
 DISRUPTED_TAINT = "karpenter.sh/disrupted"
@@ -76,11 +78,9 @@ def parse_node(obj: Mapping[str, Any], pods: int = 0) -> NodeView:
     taints = {t.get("key") for t in spec.get("taints") or []}
     conditions = (obj.get("status") or {}).get("conditions") or []
     ready = any(c.get("type") == "Ready" and c.get("status") == "True" for c in conditions)
-    capacity = str(labels.get(CAPACITY_TYPE) or labels.get("eks.amazonaws.com/capacityType") or "").lower()
-    capacity = capacity.replace("_", "-")
     return NodeView(
         name=meta["name"],
-        capacity_type=SPOT if capacity == SPOT else ON_DEMAND,
+        capacity_type=SPOT if is_spot(labels) else ON_DEMAND,
         nodepool=labels.get(NODEPOOL),
         created=datetime.fromisoformat(str(meta.get("creationTimestamp", "1970-01-01T00:00:00Z"))),
         ready=ready,

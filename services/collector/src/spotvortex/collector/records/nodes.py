@@ -6,9 +6,10 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from spotvortex.collector import labels as L
-from spotvortex.collector.classify import ON_DEMAND, RESERVED, SPOT, classify
+from spotvortex.collector.classify import classify
 from spotvortex.collector.quantity import quantity
 from spotvortex.collector.records.common import Obj, condition, labels_of, meta_of, parse_time
+from spotvortex.contracts.capacity import ON_DEMAND, RESERVED, SPOT
 from spotvortex.contracts.enums import Provisioner
 
 
