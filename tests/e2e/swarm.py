@@ -11,34 +11,10 @@ from dataclasses import dataclass, field
 
 from spotvortex.contracts.enums import Mode
 from spotvortex.runtime.config import load_settings
+from spotvortex.runtime.local_env import local_service_env
 from spotvortex.runtime.service import ServiceRunner
 
 SERVICES = ("collector", "inference", "gates", "router", "drainer")
-
-
-def service_env(
-    service: str,
-    *,
-    nats_url: str,
-    cluster: str,
-    kube_url: str,
-    mode: Mode,
-    instance: str,
-    extra: Mapping[str, str],
-) -> dict[str, str]:
-    env = {
-        "SPOTVORTEX_NATS_URL": nats_url,
-        "SPOTVORTEX_CLUSTER": cluster,
-        "SPOTVORTEX_REGION": "us-east-1",
-        "SPOTVORTEX_MODE": mode.value,
-        "SPOTVORTEX_INSTANCE": instance,
-        "SPOTVORTEX_HTTP__HOST": "127.0.0.1",
-        "SPOTVORTEX_HTTP__PORT": "0",
-        "SPOTVORTEX_KUBE__URL": kube_url,
-        "SPOTVORTEX_NATS__RECONNECT_WAIT_SECONDS": "0.1",
-    }
-    env.update(extra)
-    return env
 
 
 @dataclass
@@ -71,15 +47,14 @@ async def swarm(
             copies = inference_replicas if service == "inference" else 1
             for i in range(copies):
                 instance = f"{service}-{i + 1}"
-                env = service_env(
-                    service,
+                env = local_service_env(
                     nats_url=nats_url,
                     cluster=cluster,
-                    kube_url=kube_url,
+                    region="us-east-1",
                     mode=mode,
                     instance=instance,
-                    extra=extra or {},
-                )
+                    kube_url=kube_url,
+                ) | {"SPOTVORTEX_NATS__RECONNECT_WAIT_SECONDS": "0.1", **(extra or {})}
                 settings = load_settings(module.SETTINGS, env=env)
                 await running.start(instance, ServiceRunner(module.SPEC, settings))
         for runner in running.runners.values():

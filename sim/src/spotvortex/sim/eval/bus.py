@@ -16,10 +16,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from spotvortex.contracts import jetstream
+from spotvortex.contracts import Mode, jetstream
 from spotvortex.runtime.bus import Bus
 from spotvortex.runtime.clock import ScaledClock
 from spotvortex.runtime.config import NatsSettings, load_settings
+from spotvortex.runtime.local_env import local_service_env
 from spotvortex.runtime.metrics import RuntimeMetrics
 from spotvortex.runtime.natsserver import NatsServerProcess
 from spotvortex.runtime.provision import ensure_all
@@ -45,22 +46,6 @@ class BusRecord:
     rolled_back: int = 0
     rejections: list[str] = field(default_factory=list)
     proposals: list[str] = field(default_factory=list)
-
-
-def _env(nats_url: str, kube_url: str, region: str, clock: ScaledClock, cadence: float) -> dict[str, str]:
-    return {
-        "SPOTVORTEX_NATS_URL": nats_url,
-        "SPOTVORTEX_CLUSTER": CLUSTER,
-        "SPOTVORTEX_REGION": region,
-        "SPOTVORTEX_MODE": "enforce",
-        "SPOTVORTEX_HTTP__HOST": "127.0.0.1",
-        "SPOTVORTEX_HTTP__PORT": "0",
-        "SPOTVORTEX_KUBE__URL": kube_url,
-        "SPOTVORTEX_CLOCK__KIND": "scaled",
-        "SPOTVORTEX_CLOCK__FACTOR": f"{clock.factor:g}",
-        "SPOTVORTEX_COLLECTOR__CADENCE_SECONDS": f"{cadence:g}",
-        "SPOTVORTEX_LOG_LEVEL": "warning",
-    }
 
 
 async def drive_via_bus(cluster: SimCluster, clock: ScaledClock, cadence: float) -> BusRecord:
@@ -110,10 +95,21 @@ async def drive_via_bus(cluster: SimCluster, clock: ScaledClock, cadence: float)
         replay = MarketReplay(publisher, scenario.region, clock, speed=1.0, restamp=True)
         async with cluster.emulator:
             tasks.append(asyncio.create_task(replay.run(feed, stop=stop, sim_start=m_start)))
-            env = _env(server.url, cluster.emulator.url, scenario.region, clock, cadence)
             for name in SERVICES:
                 module = importlib.import_module(f"spotvortex.{name}")
-                settings = load_settings(module.SETTINGS, env=env | {"SPOTVORTEX_INSTANCE": name})
+                env = local_service_env(
+                    nats_url=server.url,
+                    cluster=CLUSTER,
+                    region=scenario.region,
+                    mode=Mode.ENFORCE,
+                    instance=name,
+                    kube_url=cluster.emulator.url,
+                    clock_factor=clock.factor,
+                ) | {
+                    "SPOTVORTEX_COLLECTOR__CADENCE_SECONDS": f"{cadence:g}",
+                    "SPOTVORTEX_LOG_LEVEL": "warning",
+                }
+                settings = load_settings(module.SETTINGS, env=env)
                 runner = ServiceRunner(module.SPEC, settings, clock=clock)
                 await runner.start()
                 runners.append(runner)

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from spotvortex.contracts.enums import Mode
+from spotvortex.runtime.local_env import local_service_env
 
 SERVICES = ("collector", "inference", "gates", "router", "drainer")
 PASSED_THROUGH = {"SPOTVORTEX_INFERENCE__MODELS_DIR", "SPOTVORTEX_LOG_LEVEL"}
@@ -69,19 +70,17 @@ def service_plans(
     for (instance, service), port in zip(names, ports, strict=False):
         env = {k: v for k, v in base_env.items() if not k.startswith("SPOTVORTEX_") or k in PASSED_THROUGH}
         env.update(
-            {
-                "SPOTVORTEX_NATS_URL": options.nats_url,
-                "SPOTVORTEX_CLUSTER": options.cluster,
-                "SPOTVORTEX_REGION": options.region,
-                "SPOTVORTEX_MODE": options.mode.value,
-                "SPOTVORTEX_INSTANCE": instance,
-                "SPOTVORTEX_HTTP__HOST": "127.0.0.1",
-                "SPOTVORTEX_HTTP__PORT": str(port),
-                "SPOTVORTEX_KUBE__URL": kube_url,
-                "SPOTVORTEX_CLOCK__KIND": "scaled",
-                "SPOTVORTEX_CLOCK__FACTOR": f"{options.speed:g}",
-                "SPOTVORTEX_CLOCK__ORIGIN": options.origin.isoformat(),
-            }
+            local_service_env(
+                nats_url=options.nats_url,
+                cluster=options.cluster,
+                region=options.region,
+                mode=options.mode,
+                instance=instance,
+                kube_url=kube_url,
+                http_port=port,
+                clock_factor=options.speed,
+                clock_origin=options.origin,
+            )
         )
         plans.append(
             ProcessPlan(
