@@ -12,7 +12,6 @@ import asyncio
 import contextlib
 import importlib
 import json
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -33,24 +32,15 @@ from spotvortex.sim.feed.replay import MarketReplay
 from spotvortex.sim.live import LiveDriver
 from spotvortex.sim.world.build import SimCluster
 
+from .record import LoopRecord
+
 SERVICES = ("collector", "inference", "gates", "router", "drainer")
 CLUSTER = "eval"
 
 
-@dataclass
-class BusRecord:
-    approved: list[tuple[datetime, str, str, float]] = field(default_factory=list)
-    decisions: int = 0
-    rejected: int = 0
-    drained: int = 0
-    rolled_back: int = 0
-    rejections: list[str] = field(default_factory=list)
-    proposals: list[str] = field(default_factory=list)
-
-
-async def drive_via_bus(cluster: SimCluster, clock: ScaledClock, cadence: float) -> BusRecord:
+async def drive_via_bus(cluster: SimCluster, clock: ScaledClock, cadence: float) -> LoopRecord:
     """Run ``cluster`` to its end with the swarm attached over NATS; returns what the gates decided."""
-    record = BusRecord()
+    record = LoopRecord()
     scenario = cluster.scenario
     server = NatsServerProcess()
     await server.start()
@@ -65,24 +55,15 @@ async def drive_via_bus(cluster: SimCluster, clock: ScaledClock, cadence: float)
 
         async def on_verdict(msg: Any) -> None:
             body = json.loads(msg.data)
-            record.decisions += 1
             if body["approved"]:
                 when = datetime.fromisoformat(body["time"])
-                record.approved.append((when, body["pool"], body["action"], body["target_spot_ratio"]))
+                record.approve(when, body["pool"], body["action"], body["target_spot_ratio"])
             else:
-                record.rejected += 1
-                record.rejections.append(f"{body['pool']} {body['proposed']}: {body['reason']}")
+                record.reject()
 
         async def on_drained(msg: Any) -> None:
-            outcome = json.loads(msg.data)["outcome"]
-            record.drained += outcome == "drained"
-            record.rolled_back += outcome == "rolled-back"
+            record.node_done(json.loads(msg.data)["outcome"])
 
-        async def on_action(msg: Any) -> None:
-            body = json.loads(msg.data)
-            record.proposals.append(f"{body['pool']} {body['action']} ({body['reason']})")
-
-        await bus.nc.subscribe(f"spotvortex.{CLUSTER}.action.*", cb=on_action)
         await bus.nc.subscribe(f"spotvortex.{CLUSTER}.drained.*", cb=on_drained)
         await bus.nc.subscribe(f"spotvortex.{CLUSTER}.approved.*", cb=on_verdict)
         await bus.nc.subscribe(f"spotvortex.{CLUSTER}.rejected.*", cb=on_verdict)

@@ -7,7 +7,6 @@ The emptied node is left to Karpenter's consolidation, as in a real cluster.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import timedelta
 
 from spotvortex.contracts import DrainJob
@@ -19,24 +18,13 @@ from spotvortex.sim.world.core import World
 RETRY_SECONDS = 30.0
 
 
-@dataclass
-class DrainStats:
-    jobs: int = 0
-    nodes_drained: int = 0
-    nodes_rolled_back: int = 0
-    nodes_skipped: int = 0
-    pods_evicted: int = 0
-
-
 class WorldDrainer:
     def __init__(self, world: World, on_node_done: Callable[[DrainJob, str, str], None]) -> None:
         self.world = world
-        self.stats = DrainStats()
         self._done = on_node_done
         self._busy: set[str] = set()
 
     def run(self, job: DrainJob) -> None:
-        self.stats.jobs += 1
         for node in job.nodes:
             if node in self._busy:
                 continue
@@ -67,7 +55,6 @@ class WorldDrainer:
             meta = pod["metadata"]
             try:
                 self.world.store.evict(meta["name"], meta.get("namespace") or "default")
-                self.stats.pods_evicted += 1
             except ApiError as err:
                 if err.code == 429:
                     refused += 1
@@ -87,10 +74,4 @@ class WorldDrainer:
 
     def _finish(self, job: DrainJob, node: str, outcome: str) -> None:
         self._busy.discard(node)
-        if outcome == "drained":
-            self.stats.nodes_drained += 1
-        elif outcome == "rolled-back":
-            self.stats.nodes_rolled_back += 1
-        else:
-            self.stats.nodes_skipped += 1
         self._done(job, node, outcome)

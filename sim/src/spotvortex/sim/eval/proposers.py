@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
@@ -15,7 +16,16 @@ from spotvortex.contracts import Action, PolicySource, PoolTelemetry, ProposedAc
 from spotvortex.inference import decide_batch, load_models
 from spotvortex.inference.config import RuntimeConfig
 
-Proposer = Callable[[Sequence[PoolTelemetry], datetime], list[ProposedAction]]
+
+@dataclass(frozen=True)
+class Plan:
+    """A cycle's proposals, and the pools whose rules asked to freeze spot (steer to on-demand, drain none)."""
+
+    actions: list[ProposedAction]
+    freeze: tuple[str, ...] = ()
+
+
+Proposer = Callable[[Sequence[PoolTelemetry], datetime], Plan]
 
 
 def spotvortex(policy_mode: Literal["deterministic", "rl"] = "deterministic") -> Proposer:
@@ -23,8 +33,8 @@ def spotvortex(policy_mode: Literal["deterministic", "rl"] = "deterministic") ->
     models = load_models(require_rl=policy_mode == "rl")
     config = RuntimeConfig(policy_mode=policy_mode)
 
-    def propose(snapshots: Sequence[PoolTelemetry], now: datetime) -> list[ProposedAction]:
-        return [outcome.action for outcome in decide_batch(snapshots, now, config, models)]
+    def propose(snapshots: Sequence[PoolTelemetry], now: datetime) -> Plan:
+        return Plan([outcome.action for outcome in decide_batch(snapshots, now, config, models)])
 
     return propose
 
@@ -32,7 +42,7 @@ def spotvortex(policy_mode: Literal["deterministic", "rl"] = "deterministic") ->
 def static_share(target: float) -> Proposer:
     """Hold every pool at a fixed spot share: step toward it by one node whenever it is off by more."""
 
-    def propose(snapshots: Sequence[PoolTelemetry], now: datetime) -> list[ProposedAction]:
+    def propose(snapshots: Sequence[PoolTelemetry], now: datetime) -> Plan:
         out = []
         for t in snapshots:
             total = t.nodes.total
@@ -61,6 +71,6 @@ def static_share(target: float) -> Proposer:
                     facts=t.facts,
                 )
             )
-        return out
+        return Plan(out)
 
     return propose

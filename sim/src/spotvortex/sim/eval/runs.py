@@ -23,6 +23,7 @@ from spotvortex.sim.world.build import build
 from .bus import drive_via_bus, live_clock
 from .oracle import hindsight_cost
 from .proposers import Proposer, spotvortex, static_share
+from .record import LoopRecord
 from .recorder import Recorder
 from .swarm import InProcessSwarm
 from .upstream import UPSTREAM_GATES, UpstreamRules
@@ -139,16 +140,16 @@ def run(spec: RunSpec) -> RunResult:
     recorder = Recorder(cluster)
     recorder.start()
     proposer = _proposer(spec.policy)
-    swarm = None
-    bus_record = None
+    loop = LoopRecord()  # stays empty for the policies that propose nothing
     if clock is not None and spec.policy.startswith("spotvortex"):
         if spec.policy != "spotvortex":
             raise ValueError("--via-bus runs the services as deployed: policy spotvortex only")
-        bus_record = asyncio.run(drive_via_bus(cluster, clock, spec.cadence_seconds))
+        loop = asyncio.run(drive_via_bus(cluster, clock, spec.cadence_seconds))
     else:
         if proposer is not None:
             gates = UPSTREAM_GATES if spec.policy == "upstream-rules" else None
             swarm = InProcessSwarm(cluster, proposer, cadence_seconds=spec.cadence_seconds, gates=gates)
+            loop = swarm.record
             swarm.start()
         cluster.run_until(cluster.end)
     costs = cluster.ledger.costs()
@@ -175,21 +176,18 @@ def run(spec: RunSpec) -> RunResult:
         "interruptions": costs.interruptions,
         "spot_residency": round(costs.spot_residency, 4),
         "pod_restarts": recorder.pod_restarts,
-        "drains": swarm.drainer.stats.nodes_drained if swarm else (bus_record.drained if bus_record else 0),
-        "drains_rolled_back": swarm.drainer.stats.nodes_rolled_back
-        if swarm
-        else (bus_record.rolled_back if bus_record else 0),
-        "migrations": swarm.stats.approved if swarm else (len(bus_record.approved) if bus_record else 0),
-        "decisions": swarm.stats.decisions if swarm else (bus_record.decisions if bus_record else 0),
-        "rejected": swarm.stats.rejected if swarm else (bus_record.rejected if bus_record else 0),
+        "drains": loop.drained,
+        "drains_rolled_back": loop.rolled_back,
+        "migrations": len(loop.approved),
+        "decisions": loop.decisions,
+        "rejected": loop.rejected,
         "simulated_days": round(duration.total_seconds() / 86400, 3),
     }
     metrics["wall_seconds"] = round(time.perf_counter() - started, 2)
-    approved = swarm.stats.approved_actions if swarm else (bus_record.approved if bus_record else [])
     return RunResult(
         spec.policy,
         spec.seed,
         metrics,
         [asdict(s) for s in recorder.samples],
-        [(pool, action, round(target, 4)) for _, pool, action, target in approved],
+        [(pool, action, round(target, 4)) for _, pool, action, target in loop.approved],
     )

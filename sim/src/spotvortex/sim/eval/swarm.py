@@ -9,7 +9,6 @@ and the drainer's semantics execute them. The same functions the services run â€
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from spotvortex.collector import Collector
@@ -24,20 +23,12 @@ from spotvortex.sim.kube.watch import Change
 from spotvortex.sim.world.build import SimCluster
 
 from .drain import WorldDrainer
-from .proposers import Proposer
+from .proposers import Plan, Proposer
+from .record import LoopRecord
 
 MarketEvent = MarketPrice | MarketInterruption | MarketRebalance | MarketCapacity
 CLUSTER = "eval"
 INDEXED = {"Node", "Pod", "PodDisruptionBudget", "NodePool"}
-
-
-@dataclass
-class SwarmStats:
-    decisions: int = 0
-    approved: int = 0
-    rejected: int = 0
-    steer_patches: int = 0
-    approved_actions: list[tuple[datetime, str, str, float]] = field(default_factory=list)
 
 
 class InProcessSwarm:
@@ -58,7 +49,7 @@ class InProcessSwarm:
         self.router = router or RouterConfig()
         self.collector = Collector(CLUSTER)
         self.states: dict[str, PoolState] = {}
-        self.stats = SwarmStats()
+        self.record = LoopRecord()
         self.drainer = WorldDrainer(self.world, self._node_done)
         self._market = self._market_feed()
         self._pending: MarketEvent | None = None
@@ -101,23 +92,19 @@ class InProcessSwarm:
         self._ingest_market(now)
         self.collector.prune(now)
         snapshots = [s for p in self.collector.pools() if (s := self.collector.snapshot(p, now)) is not None]
-        proposals = self.proposer(snapshots, now) if snapshots else []
-        for pool in getattr(self.proposer, "frozen", []):  # the earlier rules' "freeze spot" vote
+        plan = self.proposer(snapshots, now) if snapshots else Plan([])
+        for pool in plan.freeze:  # the earlier rules' "freeze spot" vote: steer, drain nothing
             self._steer(pool, -1)
-        for proposal in proposals:
-            self.stats.decisions += 1
+        for proposal in plan.actions:
             judgement = judge(
                 proposal, self.states.get(proposal.pool), self.gates, mode=Mode.ENFORCE, now=now
             )
             self.states[proposal.pool] = judgement.state
-            if not judgement.verdict.approved:
-                self.stats.rejected += 1
-                continue
-            self.stats.approved += 1
             verdict = judgement.verdict
-            self.stats.approved_actions.append(
-                (now, verdict.pool, verdict.action.value, verdict.target_spot_ratio)
-            )
+            if not verdict.approved:
+                self.record.reject()
+                continue
+            self.record.approve(now, verdict.pool, verdict.action.value, verdict.target_spot_ratio)
             self._actuate(verdict, now)
         if now + timedelta(seconds=self.cadence) <= self.cluster.end:
             self.world.timeline.after(self.cadence, "eval-swarm", self._tick)
@@ -141,10 +128,10 @@ class InProcessSwarm:
         nodepools = [parse_nodepool(o) for o in store.view("nodepools") if o["metadata"]["name"] in names]
         for patch in plan_steering(pool, direction, nodepools, self.router):
             store.patch("nodepools", patch.nodepool, patch.body)
-            self.stats.steer_patches += 1
         return nodepools
 
     def _node_done(self, job: DrainJob, node: str, outcome: str) -> None:
+        self.record.node_done(outcome)
         result = DrainResult(
             job_id=job.job_id,
             cluster=job.cluster,

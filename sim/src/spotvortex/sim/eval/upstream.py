@@ -28,6 +28,7 @@ from spotvortex.contracts import Action, PoolTelemetry, ProposedAction
 from spotvortex.gates import GateConfig
 from spotvortex.inference import decide_batch, load_models
 from spotvortex.inference.config import CapRule, DeterministicPolicyConfig, RuntimeConfig
+from spotvortex.sim.eval.proposers import Plan
 
 UPSTREAM_GATES = GateConfig(
     cooldown_seconds=0.0,
@@ -74,26 +75,26 @@ def with_upstream_safety(t: PoolTelemetry, floor: float) -> PoolTelemetry:
 
 
 class UpstreamRules:
-    """A proposer; ``frozen`` lists the pools whose decision froze spot this cycle (weights go on-demand)."""
+    """A proposer whose plan freezes spot where the earlier rules did (``cap_reached``, ``pool_safety_freeze``)."""
 
     def __init__(self) -> None:
         self.config = upstream_config()
         self.models = load_models(load_rl=False)
-        self.frozen: list[str] = []
 
-    def __call__(self, snapshots: Sequence[PoolTelemetry], now: datetime) -> list[ProposedAction]:
+    def __call__(self, snapshots: Sequence[PoolTelemetry], now: datetime) -> Plan:
         floor = self.config.min_spot_ratio
         outcomes = decide_batch(
             [with_upstream_safety(t, floor) for t in snapshots], now, self.config, self.models
         )
-        proposals, self.frozen = [], []
+        proposals: list[ProposedAction] = []
+        frozen: list[str] = []
         for outcome in outcomes:
             action = outcome.action
             if action.action is Action.HOLD:
                 if action.reason in ("cap_reached", "pool_safety_freeze"):
-                    self.frozen.append(action.pool)
+                    frozen.append(action.pool)
                 continue
             # every actionable node may go: the target is the far end, the gates' budget is the only limit
             far = 0.0 if action.action.direction < 0 else 1.0
             proposals.append(msgspec.structs.replace(action, target_spot_ratio=far))
-        return proposals
+        return Plan(proposals, tuple(frozen))
