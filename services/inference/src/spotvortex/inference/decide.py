@@ -31,6 +31,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import numpy as np
 
@@ -143,47 +144,48 @@ class _Batch:
             top_features=top or [],
         )
 
-    def fallback(self, t: PoolTelemetry, families: tuple[str, ...]) -> Outcome:
-        risk = self.risk(t, 1.0, 1.0, 0.0, supported=False)
-        action = ProposedAction(
+    def proposal(self, t: PoolTelemetry, **decided: Any) -> ProposedAction:
+        """A proposal for ``t``: its identity, time, current share and facts, plus what was decided."""
+        return ProposedAction(
             cluster=t.cluster,
             pool=t.pool,
             decision_id=decision_id(t),
             telemetry_id=t.telemetry_id,
             time=self.now,
+            current_spot_ratio=t.current_spot_ratio,
+            facts=t.facts,
+            **decided,
+        )
+
+    def fallback(self, t: PoolTelemetry, families: tuple[str, ...]) -> Outcome:
+        risk = self.risk(t, 1.0, 1.0, 0.0, supported=False)
+        action = self.proposal(
+            t,
             action=Action.EMERGENCY_EXIT,
             reason=UNSUPPORTED,
             policy=PolicySource.FALLBACK,
             confidence=1.0,
             capacity_score=1.0,
             runtime_score=1.0,
-            current_spot_ratio=t.current_spot_ratio,
             target_spot_ratio=0.0,
             model_version=self.models.risk.version,
             details={f"unsupported_family_{f}": 1.0 for f in families},
-            facts=t.facts,
         )
         return Outcome(risk=risk, action=action, unsupported_families=families)
 
     def missing(self, t: PoolTelemetry, families: tuple[str, ...]) -> Outcome:
         risk = self.risk(t, 0.0, 0.0, 0.0)
-        action = ProposedAction(
-            cluster=t.cluster,
-            pool=t.pool,
-            decision_id=decision_id(t),
-            telemetry_id=t.telemetry_id,
-            time=self.now,
+        action = self.proposal(
+            t,
             action=Action.HOLD,
             reason=MISSING_MARKET,
             policy=PolicySource.FALLBACK,
             confidence=0.0,
             capacity_score=0.0,
             runtime_score=0.0,
-            current_spot_ratio=t.current_spot_ratio,
             target_spot_ratio=t.current_spot_ratio,
             model_version=self.models.risk.version,
             details={"market_series": float(len(t.market))},
-            facts=t.facts,
         )
         return Outcome(risk=risk, action=action, unsupported_families=families)
 
@@ -220,25 +222,19 @@ class _Batch:
         else:
             action, reason, policy = rules.action, rules.reason, PolicySource.DETERMINISTIC
             confidence, target, shadow = risk_confidence, rules.target_spot_ratio, rl_action
-        proposal = ProposedAction(
-            cluster=t.cluster,
-            pool=t.pool,
-            decision_id=decision_id(t),
-            telemetry_id=t.telemetry_id,
-            time=self.now,
+        proposal = self.proposal(
+            t,
             action=action,
             reason=reason,
             policy=policy,
             confidence=_clip01(confidence),
             capacity_score=_clip01(capacity),
             runtime_score=_clip01(runtime),
-            current_spot_ratio=t.current_spot_ratio,
             target_spot_ratio=_clip01(target),
             model_version=version,
             q_values=[_round(v) for v in q] if q is not None else None,
             shadow_action=shadow,
             details={k: round(v, 6) for k, v in details.items() if math.isfinite(v)},
-            facts=t.facts,
         )
         agrees = None if shadow is None else shadow is action
         return Outcome(

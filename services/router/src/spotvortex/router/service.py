@@ -8,11 +8,7 @@ verdicts are acknowledged and nothing else happens.
 from __future__ import annotations
 
 import asyncio
-import contextlib
-from collections.abc import AsyncIterator
 from typing import cast
-
-from kubernetes_asyncio import client
 
 from spotvortex.contracts import DrainResult, GateVerdict, Mode, SteeringChange, jetstream, subjects
 from spotvortex.contracts.enums import Provisioner
@@ -30,19 +26,14 @@ async def build(ctx: ServiceContext) -> Workers:
     settings = cast(RouterSettings, ctx.settings)
     cluster = settings.cluster
     approved, drained = jetstream.consumer_specs(cluster, settings.region)["router"]
-    holder: dict[str, client.ApiClient] = {
-        "api": await api_client(settings.kube)
-    }  # a bad config fails start-up
-
-    async def karpenter() -> KarpenterApi:
-        return KarpenterApi(holder["api"])
+    client = await api_client(settings.kube)  # a bad config fails start-up
+    api = KarpenterApi(client)  # one per worker run: it remembers the karpenter.sh version it found
 
     async def on_approved(verdict: GateVerdict, _: Delivery) -> None:
         mode = effective_mode(settings.mode, verdict.mode)
         if mode is Mode.OBSERVE or not verdict.approved:
             return
         now = ctx.clock.now()
-        api = await karpenter()
         nodepools = await api.nodepools(verdict.pool, settings.router)
         patches = plan_steering(verdict.pool, verdict.action.direction, nodepools, settings.router)
         if mode is Mode.ENFORCE:
@@ -87,8 +78,10 @@ async def build(ctx: ServiceContext) -> Workers:
         )
 
     async def close_client(_: ServiceContext, stop: asyncio.Event) -> None:
-        async with _closing(holder):
+        try:
             await stop.wait()
+        finally:
+            await client.close()
 
     return Workers(
         subscriptions=[
@@ -97,12 +90,3 @@ async def build(ctx: ServiceContext) -> Workers:
         ],
         background=[close_client],
     )
-
-
-@contextlib.asynccontextmanager
-async def _closing(holder: dict[str, client.ApiClient]) -> AsyncIterator[None]:
-    try:
-        yield
-    finally:
-        if "api" in holder:
-            await holder.pop("api").close()
