@@ -8,10 +8,11 @@ whether or not it succeeded (an attempt is what shadow mode must not make). In-p
 
 from __future__ import annotations
 
-from collections import deque
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+
+from spotvortex.sim.audit_log import BoundedAuditLog
 
 MUTATING_ACTIONS: Mapping[str, frozenset[str]] = {
     "autoscaling": frozenset(
@@ -46,38 +47,21 @@ class AuditEntry:
         return self.action in MUTATING_ACTIONS.get(self.service, frozenset())
 
 
-class AuditLog:
-    """Entries in arrival order; the newest ``max_entries`` are kept, the mutation count is exact."""
-
-    def __init__(self, max_entries: int = 100_000) -> None:
-        self._entries: deque[AuditEntry] = deque(maxlen=max_entries)
-        self._mutations = 0
-
-    def record(self, entry: AuditEntry) -> None:
-        self._entries.append(entry)
-        if entry.mutating:
-            self._mutations += 1
+class AuditLog(BoundedAuditLog[AuditEntry]):
+    """Calls in arrival order, filtered by kind, service and action."""
 
     def entries(
         self, *, mutating: bool | None = None, service: str | None = None, action: str | None = None
     ) -> list[AuditEntry]:
-        return [
-            e
-            for e in self._entries
-            if (mutating is None or e.mutating == mutating)
-            and (service is None or e.service == service)
-            and (action is None or e.action == action)
-        ]
+        return self._select(mutating, _matcher(service, action))
 
     def mutations(self, *, service: str | None = None, action: str | None = None) -> list[AuditEntry]:
         return self.entries(mutating=True, service=service, action=action)
 
     def count_mutations(self, *, service: str | None = None, action: str | None = None) -> int:
         """Mutating calls seen since the last ``clear()`` (exact even past ``max_entries``)."""
-        if service is None and action is None:
-            return self._mutations
-        return len(self.mutations(service=service, action=action))
+        return self._count(service is None and action is None, _matcher(service, action))
 
-    def clear(self) -> None:
-        self._entries.clear()
-        self._mutations = 0
+
+def _matcher(service: str | None, action: str | None) -> Callable[[AuditEntry], bool]:
+    return lambda e: (service is None or e.service == service) and (action is None or e.action == action)
