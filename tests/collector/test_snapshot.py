@@ -59,6 +59,8 @@ def test_node_counts_ratio_and_shape() -> None:
     n = t.nodes
     assert (n.spot, n.on_demand, n.reserved, n.total) == (3, 2, 1, 6)
     assert (n.spot_ready, n.on_demand_ready, n.cordoned, n.not_ready) == (2, 2, 2, 1)
+    assert n.unavailable == 3  # s2 not ready; s3 and r1 cordoned
+
     assert t.current_spot_ratio == pytest.approx(0.5)
     assert t.instance_types == ["c5.large", "m5.large"]
     assert t.zones == ["us-east-1a", "us-east-1b", "us-east-1c"]
@@ -368,3 +370,12 @@ def test_a_replaced_node_with_the_same_name_is_not_pending() -> None:
     reborn["metadata"]["creationTimestamp"] = "2026-03-02T11:55:00Z"  # after the notice
     c.apply("Node", MODIFIED, reborn)
     assert snap(c).nodes.interruption_pending == 0
+
+
+def test_a_node_cordoned_and_not_ready_is_unavailable_once() -> None:
+    c = cluster(
+        ("Node", make_node("s1", pool="web", unschedulable=True, ready=False)),
+        ("Node", make_node("s2", pool="web")),
+    )
+    n = snap(c).nodes
+    assert (n.cordoned, n.not_ready, n.unavailable) == (1, 1, 1)

@@ -240,3 +240,10 @@ def test_missing_pool_facts_fail_closed() -> None:
     j = run(p)
     assert not j.verdict.approved
     assert outcome(j, "pool_facts") == "fail"
+
+
+def test_a_node_both_cordoned_and_not_ready_counts_once_against_the_pool_budget() -> None:
+    overlap = facts(nodes=NodeCounts(spot=6, on_demand=4, cordoned=1, not_ready=1, unavailable=1))
+    j = run(proposal(Action.DECREASE_30, pool_facts=overlap))
+    assert j.verdict.approved, j.verdict.reason
+    assert j.verdict.drain_allowance == 1  # ceil(10 × 0.2) − 1

@@ -16,7 +16,11 @@ from spotvortex.contracts.enums import Provisioner
 
 
 class NodeCounts(msgspec.Struct, frozen=True, kw_only=True):
-    """Nodes of the pool by capacity type; ``ready`` and ``cordoned`` are subsets of the totals."""
+    """Nodes of the pool by capacity type; ``ready``, ``cordoned`` and ``not_ready`` are subsets of the totals.
+
+    ``unavailable`` counts nodes that are cordoned (or being deleted), not ready, or both, once each: what a
+    drain budget subtracts, as Karpenter's does.
+    """
 
     spot: Count = 0
     on_demand: Count = 0
@@ -25,6 +29,7 @@ class NodeCounts(msgspec.Struct, frozen=True, kw_only=True):
     on_demand_ready: Count = 0
     cordoned: Count = 0
     not_ready: Count = 0
+    unavailable: Count = 0
     interruption_pending: Count = 0
 
     @property

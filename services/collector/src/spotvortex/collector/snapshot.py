@@ -41,6 +41,7 @@ def node_counts(nodes: list[NodeRecord], pending: IsPending) -> NodeCounts:
         on_demand_ready=sum(1 for n in nodes if n.ready and n.capacity_bucket == ON_DEMAND),
         cordoned=sum(1 for n in nodes if n.draining),
         not_ready=sum(1 for n in nodes if not n.ready),
+        unavailable=sum(1 for n in nodes if n.draining or not n.ready),
         interruption_pending=sum(1 for n in nodes if pending(n)),
     )
 

@@ -23,8 +23,11 @@ def share_of(total: int, fraction: float) -> int:
 
 
 def pool_draining(facts: PoolFacts, state: PoolState, now: datetime) -> int:
-    """Nodes of the pool already on their way out: cordoned ones, or approved drains not yet visible."""
-    return max(facts.nodes.cordoned, state.in_flight_at(now)) + facts.nodes.not_ready
+    """Nodes of the pool already out of service or on their way: cordoned or not ready (a node that is both
+    counts once), or, when more, the approved drains not yet visible in a snapshot plus the not-ready nodes."""
+    nodes = facts.nodes
+    visible = nodes.unavailable or nodes.cordoned + nodes.not_ready  # snapshots without ``unavailable``
+    return max(visible, state.in_flight_at(now) + nodes.not_ready)
 
 
 def pool_budget(facts: PoolFacts, state: PoolState, config: GateConfig, now: datetime) -> int:
