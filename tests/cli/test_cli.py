@@ -139,3 +139,15 @@ async def test_a_killed_up_leaves_no_process_behind(cluster: str, tmp_path: Path
         if proc.returncode is None:
             proc.kill()
             await proc.wait()
+
+
+def test_run_refuses_a_service_whose_preflight_fails_in_one_line(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """A model bundle that does not verify stops ``spotvortex run inference`` before it connects anywhere."""
+    monkeypatch.setenv("SPOTVORTEX_INFERENCE__MODELS_DIR", str(tmp_path))  # no manifest there
+    code = main(["run", "inference"])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err.count("\n") == 1
+    assert err.startswith("config error:")

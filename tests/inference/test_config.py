@@ -155,4 +155,4 @@ def test_a_runtime_file_replaces_the_section(tmp_path: Path) -> None:
     assert section.runtime_config().min_spot_ratio == 0.0
     path.write_text("{not json")
     with pytest.raises(ConfigError, match="cannot be parsed"):
-        InferenceConfig(runtime_config_path=str(path))
+        InferenceConfig(runtime_config_path=str(path)).runtime_config()

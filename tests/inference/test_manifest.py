@@ -15,7 +15,7 @@ from onnx.external_data_helper import convert_model_to_external_data
 
 from spotvortex.inference import ManifestError, default_models_dir, load_models
 from spotvortex.inference.features import N_FEATURES
-from spotvortex.inference.settings import InferenceConfig, InferenceSettings
+from spotvortex.inference.settings import InferenceConfig, InferenceSettings, preflight
 from spotvortex.runtime.config import load_settings
 from spotvortex.runtime.errors import ConfigError
 
@@ -165,11 +165,14 @@ def test_a_model_for_another_feature_spec_is_refused(bundle: Path) -> None:
         load_models(bundle)
 
 
-def test_settings_refuse_to_start_with_a_clear_error(bundle: Path) -> None:
-    """``spotvortex run inference`` exits with the reason: the check runs when the settings load."""
+def test_preflight_refuses_to_start_with_a_clear_error(bundle: Path) -> None:
+    """``spotvortex run inference`` runs the preflight and exits with the reason (see tests/cli)."""
     (bundle / RISK).write_bytes(b"not a model")
+    tampered = load_settings(InferenceSettings, env={"SPOTVORTEX_INFERENCE__MODELS_DIR": str(bundle)})
     with pytest.raises(ConfigError, match=r"config error: models: risk_model.onnx does not match"):
-        load_settings(InferenceSettings, env={"SPOTVORTEX_INFERENCE__MODELS_DIR": str(bundle)})
+        preflight(tampered)
     with pytest.raises(ConfigError, match="expects 'gcp'"):
-        InferenceConfig(expected_cloud="gcp")
-    assert load_settings(InferenceSettings, env={}).inference.models_dir is None
+        preflight(InferenceSettings(inference=InferenceConfig(expected_cloud="gcp")))
+    shipped = load_settings(InferenceSettings, env={})
+    assert shipped.inference.models_dir is None
+    preflight(shipped)  # the shipped bundle passes

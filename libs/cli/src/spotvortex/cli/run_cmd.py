@@ -41,4 +41,10 @@ def run(args: argparse.Namespace) -> int:
             f"spotvortex: the {args.service} service has no implementation in this version", file=sys.stderr
         )
         return 2
+    if spec.preflight is not None:
+        try:
+            spec.preflight(settings)
+        except ConfigError as err:
+            print(err, file=sys.stderr)
+            return 2
     return run_service(spec, settings)

@@ -61,9 +61,14 @@ class Workers:
 
 @dataclass(frozen=True)
 class ServiceSpec:
+    """``preflight`` checks what settings point at (model files, certificates) before a process starts:
+    it raises :class:`~spotvortex.runtime.errors.ConfigError`, and ``spotvortex run`` exits 2 with that line.
+    Settings themselves stay plain values, so building them never reads a file."""
+
     name: str
     build: Callable[[ServiceContext], Awaitable[Workers]]
     needs_lease: bool = False
+    preflight: Callable[[Any], None] | None = None
 
 
 def clock_from(settings: ServiceSettings) -> Clock:

@@ -16,10 +16,10 @@ from spotvortex.inference.models import Models, default_models_dir, load_models
 from spotvortex.inference.params import PolicyParams, compile_params
 from spotvortex.inference.policy import PolicyDecision, PolicyInputs, decide_deterministic
 from spotvortex.inference.service import build
-from spotvortex.inference.settings import InferenceConfig, InferenceSettings
+from spotvortex.inference.settings import InferenceConfig, InferenceSettings, preflight
 from spotvortex.runtime.service import ServiceSpec
 
-SPEC = ServiceSpec(name="inference", build=build)
+SPEC = ServiceSpec(name="inference", build=build, preflight=preflight)
 SETTINGS = InferenceSettings
 
 __all__ = [

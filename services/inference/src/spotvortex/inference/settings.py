@@ -8,9 +8,9 @@ Keys (environment: ``SPOTVORTEX_INFERENCE__<KEY>``, nested with ``__``):
 - ``runtime``: the policy's runtime config (the keys of the earlier ``runtime.json``, defaults = shipped values);
 - ``runtime_config_path``: a ``runtime.json`` (or the same keys in YAML) that replaces the ``runtime`` section.
 
-Validating the settings also verifies the manifest, every artifact's SHA-256 and the cloud, and resolves the
-runtime config, so ``spotvortex run inference`` exits with the reason instead of starting a service that cannot
-decide. The service verifies again the exact bytes it loads.
+:func:`preflight` verifies the manifest, every artifact's SHA-256 and the cloud, and resolves the runtime config,
+so ``spotvortex run inference`` exits with the reason instead of starting a service that cannot decide. The
+service verifies again the exact bytes it loads.
 """
 
 from __future__ import annotations
@@ -32,16 +32,6 @@ class InferenceConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_
     runtime_config_path: str | None = None
     runtime: RuntimeConfig = RuntimeConfig()
 
-    def __post_init__(self) -> None:
-        runtime = self.runtime_config()
-        try:
-            check_bundle(
-                self.models_dir, expected_cloud=self.expected_cloud, require_rl=runtime.policy_mode == "rl"
-            )
-        except ManifestError as err:
-            raise ConfigError(f"config error: {err}") from None
-        compile_params(runtime)
-
     def runtime_config(self) -> RuntimeConfig:
         """The runtime config in force: the file at ``runtime_config_path`` if set, else the ``runtime`` section."""
         return load_runtime_config(self.runtime_config_path) if self.runtime_config_path else self.runtime
@@ -49,3 +39,16 @@ class InferenceConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_
 
 class InferenceSettings(ServiceSettings, frozen=True, kw_only=True):
     inference: InferenceConfig = msgspec.field(default_factory=InferenceConfig)
+
+
+def preflight(settings: InferenceSettings) -> None:
+    """Refuse to start on a model bundle or runtime config the service could not serve (``ConfigError``)."""
+    section = settings.inference
+    runtime = section.runtime_config()
+    try:
+        check_bundle(
+            section.models_dir, expected_cloud=section.expected_cloud, require_rl=runtime.policy_mode == "rl"
+        )
+    except ManifestError as err:
+        raise ConfigError(f"config error: {err}") from None
+    compile_params(runtime)
