@@ -108,7 +108,7 @@ def test_cooldown_holds_a_second_move_until_it_expires() -> None:
 def test_a_reversal_waits_for_the_dwell_time_hysteresis() -> None:
     first = run(proposal(Action.DECREASE_10))
     at = NOW + timedelta(seconds=CONFIG.cooldown_seconds + 60)
-    back = proposal(Action.INCREASE_10, decision="d2", current=0.5, pool_facts=facts(telemetry_time=at))
+    back = proposal(Action.INCREASE_10, decision="d2", current=0.6, pool_facts=facts(telemetry_time=at))
     j = run(back, state=first.state, now=at)
     assert not j.verdict.approved
     assert outcome(j, "reversal_dwell") == "fail"

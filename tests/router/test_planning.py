@@ -9,7 +9,15 @@ import pytest
 from spotvortex.contracts import Action, Direction, GateVerdict, Mode
 from spotvortex.router import RouterConfig, plan_drain, plan_steering
 from spotvortex.router.planning import effective_mode, job_id
-from spotvortex.router.views import NARROWED_ANNOTATION, NodePoolView, NodeView, parse_node, parse_nodepool
+from spotvortex.router.views import (
+    LIMITS_ANNOTATION,
+    NARROWED_ANNOTATION,
+    WEIGHT_ANNOTATION,
+    NodePoolView,
+    NodeView,
+    parse_node,
+    parse_nodepool,
+)
 
 NOW = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
 CONFIG = RouterConfig()
@@ -176,3 +184,91 @@ def test_the_router_reads_capacity_type_as_the_collector_does(labels: dict[str, 
     """A node the collector counts as spot is a node the router may choose to drain toward on-demand."""
     view = parse_node({"metadata": {"name": "n", "labels": labels}, "status": {}})
     assert view.capacity_type == "spot"
+
+
+def steered(np: NodePoolView, patches: list) -> NodePoolView:
+    """The view after applying ``patches`` as the API server would (merge patch)."""
+    from spotvortex.sim.kube.merge_patch import apply_merge_patch
+
+    obj = {
+        "metadata": {"name": np.name, "annotations": {}},
+        "spec": {
+            "weight": np.weight,
+            "limits": dict(np.limits),
+            "template": {"spec": {"requirements": np.requirements}},
+        },
+    }
+    if np.weight_before is not None:
+        obj["metadata"]["annotations"][WEIGHT_ANNOTATION] = np.weight_before
+    if np.limits_before is not None:
+        obj["metadata"]["annotations"][LIMITS_ANNOTATION] = np.limits_before
+    for p in patches:
+        if p.nodepool == np.name:
+            obj = apply_merge_patch(obj, p.body)
+    return parse_nodepool(obj)
+
+
+def test_weights_return_to_the_operators_once_the_target_is_reached() -> None:
+    pools = twins(spot_weight=70, od_weight=None)
+    down = plan_steering("web", -1, pools, CONFIG)
+    after = [steered(np, down) for np in pools]
+    assert {np.name: np.weight for np in after} == {"web-spot": 10, "web-od": 100}
+    again = plan_steering("web", -1, after, CONFIG)
+    assert again == []  # the annotation keeps the operator's weight, not the steered one
+    back = plan_steering("web", 0, after, CONFIG)
+    restored = [steered(np, back) for np in after]
+    assert {np.name: np.weight for np in restored} == {"web-spot": 70, "web-od": None}
+    assert all(np.weight_before is None for np in restored)
+    assert plan_steering("web", 0, restored, CONFIG) == []
+
+
+def pool_nodes(spot: int, od: int, cpu: int = 4000) -> list[NodeView]:
+    return [NodeView(f"s{i}", "spot", "web-spot", NOW, cpu_millis=cpu) for i in range(spot)] + [
+        NodeView(f"o{i}", "on-demand", "web-od", NOW, cpu_millis=cpu) for i in range(od)
+    ]
+
+
+def test_the_spot_twin_limit_holds_the_target_share_and_never_loosens_the_operators() -> None:
+    pools = twins()
+    nodes = pool_nodes(5, 5)
+    patches = plan_steering("web", -1, pools, CONFIG, target=0.3, nodes=nodes)
+    spot = steered(pools[0], patches)
+    assert spot.limits == {"cpu": "12000m"}  # 0.3 × 40 vCPU: three 4-vCPU nodes, not a fourth
+    own = NodePoolView("web-spot", 50, pools[0].requirements, limits={"cpu": "8", "memory": "64Gi"})
+    capped = steered(own, plan_steering("web", -1, [own, pools[1]], CONFIG, target=0.3, nodes=nodes))
+    assert capped.limits == {"cpu": "8000m", "memory": "64Gi"}  # the operator's 8 vCPU is tighter
+    full = steered(capped, plan_steering("web", 1, [capped, pools[1]], CONFIG, target=1.0, nodes=nodes))
+    assert full.limits == {"cpu": "8", "memory": "64Gi"}
+    assert full.limits_before is None
+
+
+def test_an_emergency_exit_closes_the_spot_twin() -> None:
+    pools = twins()
+    patches = plan_steering("web", -1, pools, CONFIG, target=0.0, nodes=pool_nodes(4, 0))
+    assert steered(pools[0], patches).limits == {"cpu": "0m"}
+
+
+def test_a_narrowed_single_nodepool_holds_when_the_target_is_reached() -> None:
+    narrowed = NodePoolView(
+        "web",
+        None,
+        [{"key": CT, "operator": "In", "values": ["on-demand"]}],
+        narrowed_from=["on-demand", "spot"],
+    )
+    assert plan_steering("web", 0, [narrowed], CONFIG) == []
+
+
+def test_the_drain_job_names_the_nodepools_replacements_may_come_from() -> None:
+    job = plan_drain(
+        verdict(Action.DECREASE_30, 1), pool_nodes(2, 1), Mode.ENFORCE, CONFIG, NOW, nodepools=twins()
+    )
+    assert job is not None
+    assert job.nodepools == ["web-od"]
+    assert job.target_capacity_type == "on-demand"
+
+
+def test_a_do_not_disrupt_node_is_never_planned() -> None:
+    nodes = [node("a", "spot", pods=1, do_not_disrupt=True), node("b", "spot", pods=5)]
+    job = plan_drain(verdict(Action.DECREASE_30, 2), nodes, Mode.ENFORCE, CONFIG, NOW)
+    assert job is not None
+    assert job.nodes == ["b"]

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 import msgspec
 
 from spotvortex.contracts.base import AwareDatetime, Count, Event, Name, Share
-from spotvortex.contracts.enums import Direction, Mode, Provisioner
+from spotvortex.contracts.enums import CapacityType, Direction, Mode, Provisioner
 
 
 class SteerOperation(msgspec.Struct, frozen=True, kw_only=True):
@@ -52,12 +52,24 @@ class DrainJob(Event, frozen=True, kw_only=True):
     grace_period_seconds: Annotated[int, msgspec.Meta(ge=0)] = 60
     emergency: bool = False
     reason: str = ""
+    provisioner: Provisioner = Provisioner.KARPENTER
+    nodepools: list[Name] = []
+    """The pool's provisioner objects (NodePools) replacement capacity may come from."""
+    replacement_first: bool = True
+    """Bring up capacity of the target type before the first eviction (an emergency does not wait for it)."""
+
+    @property
+    def target_capacity_type(self) -> CapacityType:
+        """The capacity type the drained pods move to."""
+        if self.direction is Direction.SPOT_TO_ON_DEMAND:
+            return CapacityType.ON_DEMAND
+        return CapacityType.SPOT
 
     def fact_id(self) -> str:
         return f"drain:{self.job_id}"
 
 
-DrainOutcome = Literal["drained", "rolled-back", "skipped", "failed", "would-drain"]
+DrainOutcome = Literal["drained", "rolled-back", "skipped", "failed", "would-drain", "abandoned"]
 
 
 class DrainResult(Event, frozen=True, kw_only=True):

@@ -31,6 +31,10 @@ class NodeCounts(msgspec.Struct, frozen=True, kw_only=True):
     not_ready: Count = 0
     unavailable: Count = 0
     interruption_pending: Count = 0
+    spot_drainable: Count | None = None
+    on_demand_drainable: Count | None = None
+    """Nodes a drain could start on now: available, not ``do-not-disrupt``, no ``do-not-disrupt`` pod, and
+    every PDB guarding their pods allows a disruption. ``None`` when the sender did not count them."""
 
     @property
     def total(self) -> int:
@@ -141,6 +145,12 @@ class PoolFacts(msgspec.Struct, frozen=True, kw_only=True):
     cluster_nodes: Count = 0
     cluster_draining: Count = 0
     instance_types: list[str] = []
+    spot_price: NonNegative = 0.0
+    on_demand_price: NonNegative = 0.0
+    """Hourly price of one node of the pool's dominant instance type (spot: the mean over the pool's zones);
+    0 when the market does not cover it. What a move saves or costs per node-hour."""
+    pods_per_node: NonNegative = 0.0
+    pod_startup_seconds: NonNegative = 0.0
 
 
 class PoolTelemetry(Event, frozen=True, kw_only=True):
@@ -175,7 +185,22 @@ class PoolTelemetry(Event, frozen=True, kw_only=True):
             cluster_nodes=self.cluster_nodes,
             cluster_draining=self.cluster_draining,
             instance_types=self.instance_types,
+            spot_price=self.node_price(spot=True),
+            on_demand_price=self.node_price(spot=False),
+            pods_per_node=self.workload.workload_pods / self.nodes.total if self.nodes.total else 0.0,
+            pod_startup_seconds=self.workload.pod_startup_p95_seconds,
         )
+
+    def node_price(self, *, spot: bool) -> float:
+        """One node's hourly price for the dominant instance type: spot averaged over the pool's zones (all
+        zones the market covers when the pool's are not among them), on-demand as listed."""
+        series = [s for s in self.market if s.instance_type == self.dominant_instance_type]
+        local = [s for s in series if s.zone in self.zones] or series
+        if not local:
+            return 0.0
+        if not spot:
+            return max(s.on_demand_price for s in local)
+        return sum(s.spot_price for s in local) / len(local)
 
     @property
     def telemetry_id(self) -> str:

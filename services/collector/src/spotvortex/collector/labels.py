@@ -29,6 +29,7 @@ MIGRATION_TIER: Final = "spotvortex.io/migration-tier"
 CRITICAL: Final = "spotvortex.io/critical"
 DO_NOT_DISRUPT: Final = "karpenter.sh/do-not-disrupt"
 SAFE_TO_EVICT: Final = "cluster-autoscaler.kubernetes.io/safe-to-evict"
+PLACEHOLDER: Final = "spotvortex.io/placeholder"
 
 # objects the collector watches
 NODE: Final = "Node"

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
+import msgspec
+
 from spotvortex.collector.index import ClusterIndex
 from spotvortex.collector.market import MarketWindow
 from spotvortex.collector.records import NodePoolRecord, NodeRecord, PdbKey, PodRecord
@@ -116,9 +118,11 @@ def build_snapshot(
     usage = utilisation(nodes, index.pods_on)
     facts: list[PodFacts] = []
     loads: dict[PdbKey, _PdbLoad] = {}
+    drainable: Counter[str] = Counter()
     for node in nodes:
+        node_drainable = node.schedulable and not node.do_not_disrupt
         for pod in index.pods_on(node.name):
-            if pod.daemonset:
+            if pod.daemonset or pod.placeholder:
                 continue
             guards = list(index.guards_of(pod.key))
             records = [index.pdbs[g] for g in guards]
@@ -128,6 +132,8 @@ def build_snapshot(
                     load = loads[g] = _PdbLoad(rec.disruptions_allowed, defaultdict(int))
                 load.per_node[node.name] += 1
             restricted = any(r.exhausted for r in records)
+            if pod.do_not_disrupt or any(r.disruptions_allowed < 1 for r in records):
+                node_drainable = False
             evictable = not pod.do_not_disrupt and (
                 not records or (len(records) == 1 and records[0].disruptions_allowed > 0)
             )
@@ -150,6 +156,11 @@ def build_snapshot(
                     on_spot=node.capacity_bucket == SPOT,
                 )
             )
+        if node_drainable:
+            drainable[node.capacity_bucket] += 1
+    counts = msgspec.structs.replace(
+        counts, spot_drainable=drainable[SPOT], on_demand_drainable=drainable[ON_DEMAND]
+    )
     workload = profile(facts)
     zones = sorted({n.zone for n in nodes if n.zone})
     binding = max(usage.cpu, usage.memory)

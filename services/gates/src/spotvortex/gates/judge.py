@@ -101,6 +101,76 @@ def judge(
     state = for_mode(stored, proposal.pool, mode)
     if state.last_decision_id == proposal.decision_id and state.last_verdict is not None:
         return Judgement(verdict=state.last_verdict, state=state, replayed=True)
+    judgement = _judge_move(proposal, state, config, mode=mode, now=now)
+    if judgement.verdict.approved:
+        return judgement
+    return _release(proposal, state, config, judgement.verdict.reason, mode=mode, now=now) or judgement
+
+
+def arrived(state: PoolState, facts: PoolFacts, current: float, config: GateConfig) -> bool:
+    """The pool has reached the target last approved for it, or come within ``min_move_nodes`` of it."""
+    if state.target_spot_ratio is None or facts.nodes.total == 0:
+        return False
+    tolerance = config.min_move_nodes / facts.nodes.total
+    if state.last_direction < 0:
+        return current <= state.target_spot_ratio + tolerance + EPSILON
+    return current >= state.target_spot_ratio - tolerance - EPSILON
+
+
+def _release(
+    proposal: ProposedAction,
+    state: PoolState,
+    config: GateConfig,
+    held_back: str,
+    *,
+    mode: Mode,
+    now: datetime,
+) -> Judgement | None:
+    """An approved HOLD that hands a steered pool back to the operator's provisioner settings once it has
+    reached its target, so steering done for one move does not keep pushing the pool past it."""
+    facts = proposal.facts
+    if state.steered == 0 or facts is None or not config.enabled:
+        return None
+    if proposal.action is Action.EMERGENCY_EXIT or proposal.capacity_score >= config.risk_override_threshold:
+        return None
+    if (now - facts.telemetry_time).total_seconds() > config.max_telemetry_age_seconds:
+        return None
+    current = proposal.current_spot_ratio
+    if not arrived(state, facts, current, config):
+        return None
+    target = state.target_spot_ratio if state.target_spot_ratio is not None else current
+    outcome = RuleOutcome(
+        rule="target_reached",
+        outcome="override",
+        detail=f"spot share {current:.2f} has reached its target {target:.2f}: steering returns to the operator's settings (the proposed "
+        f"{proposal.action} was held back: {held_back})",
+        value=current,
+    )
+    verdict = GateVerdict(
+        cluster=proposal.cluster,
+        pool=proposal.pool,
+        decision_id=proposal.decision_id,
+        time=now,
+        mode=mode,
+        approved=True,
+        proposed=proposal.action,
+        action=Action.HOLD,
+        current_spot_ratio=current,
+        target_spot_ratio=target,
+        rules=[outcome],
+        reason="target_reached",
+        drain_allowance=0,
+        facts=facts,
+    )
+    new_state = msgspec.structs.replace(
+        state, steered=0, last_decision_id=proposal.decision_id, last_verdict=verdict
+    )
+    return Judgement(verdict=verdict, state=new_state)
+
+
+def _judge_move(
+    proposal: ProposedAction, state: PoolState, config: GateConfig, *, mode: Mode, now: datetime
+) -> Judgement:
     rules = _Rules()
     action = proposal.action
     facts = proposal.facts
@@ -164,6 +234,21 @@ def judge(
         value=target,
     )
 
+    gap_nodes = abs(target - current) * facts.nodes.total
+    if emergency:
+        rules.note("min_move", "skip", "an emergency exit moves whatever spot is left", gap_nodes)
+    else:
+        # Towards spot, a fraction of a node is not worth a whole node's overshoot past the target (the
+        # next cycle would drain it back); towards on-demand, the safe side, any step takes a whole node.
+        floor = config.min_move_nodes if direction > 0 else EPSILON
+        rules.add(
+            "min_move",
+            gap_nodes >= floor - EPSILON,
+            f"the move is {gap_nodes:.2f} node(s) of share",
+            value=gap_nodes,
+            limit=floor,
+        )
+
     since = (now - state.last_move_at).total_seconds() if state.last_move_at else None
     if emergency:
         rules.note("cooldown", "skip", "emergency exits skip the cooldown")
@@ -185,6 +270,7 @@ def judge(
         )
 
     need = nodes_needed(action, current, target, facts)
+    _savings_rule(rules, direction, emergency, max(1, need), facts, config)
     draining = budgets.pool_draining(facts, state, now)
     limits = {
         "pool_drain_budget": budgets.pool_budget(facts, state, config, now),
@@ -197,6 +283,14 @@ def judge(
         karpenter = budgets.karpenter_budget(facts, source.value, config, now, draining)
         if karpenter is not None:
             limits["karpenter_disruption_budget"] = karpenter
+    drainable = facts.nodes.spot_drainable if direction < 0 else facts.nodes.on_demand_drainable
+    if config.pdb_precheck and drainable is not None:
+        if emergency:
+            rules.note(
+                "pdb_precheck", "skip", "an emergency exit overrides PDBs and do-not-disrupt", drainable
+            )
+        else:
+            limits["pdb_precheck"] = drainable
     allowance = need
     for rule, limit in limits.items():
         rules.add(
@@ -208,6 +302,31 @@ def judge(
         )
         allowance = min(allowance, limit)
     return _finish(proposal, state, rules, action, target, max(0, allowance), mode, now, config)
+
+
+def _savings_rule(
+    rules: _Rules, direction: int, emergency: bool, nodes: int, facts: PoolFacts, config: GateConfig
+) -> None:
+    """Savings over the dwell against the cost of making the move, for moves made to save money."""
+    if direction < 0 or emergency:
+        rules.note("savings_vs_disruption", "skip", "a move towards on-demand answers risk, not price")
+        return
+    if facts.on_demand_price <= 0:
+        rules.note("savings_vs_disruption", "skip", "no on-demand price for the pool's instance type")
+        return
+    hours = config.reversal_dwell_seconds / 3600
+    saving = nodes * (facts.on_demand_price - facts.spot_price) * hours
+    cost = nodes * (
+        facts.spot_price * config.replacement_overlap_seconds / 3600
+        + facts.pods_per_node * config.disruption_cost_per_pod_usd
+    )
+    rules.add(
+        "savings_vs_disruption",
+        saving >= config.savings_margin * cost,
+        f"saves ${saving:.3f} over {hours:g} h, costs ${cost:.3f} to move {nodes} node(s)",
+        value=saving,
+        limit=config.savings_margin * cost,
+    )
 
 
 def _finish(
@@ -250,6 +369,7 @@ def _finish(
         target_spot_ratio=verdict.target_spot_ratio,
         last_move_at=now,
         last_direction=action.direction,
+        steered=action.direction,
         in_flight=state.in_flight_at(now) + allowance,
         in_flight_until=now + timedelta(seconds=config.drain_timeout_seconds),
         drains=drains,

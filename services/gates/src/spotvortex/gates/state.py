@@ -22,6 +22,7 @@ class PoolState(msgspec.Struct, frozen=True, kw_only=True):
     ``in_flight`` are nodes approved for draining whose results have not come back yet; ``drains`` are the
     start times of approved drains (one entry per node) for the hourly budget; ``settled`` remembers drain
     results already counted (their fact ids), so a redelivered result is not subtracted twice.
+    ``steered`` is the direction the provisioner was last steered in (0: the operator's own settings).
     """
 
     pool: str
@@ -29,6 +30,7 @@ class PoolState(msgspec.Struct, frozen=True, kw_only=True):
     target_spot_ratio: float | None = None
     last_move_at: datetime | None = None
     last_direction: int = 0
+    steered: int = 0
     in_flight: int = 0
     in_flight_until: datetime | None = None
     drains: list[datetime] = []

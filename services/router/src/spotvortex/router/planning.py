@@ -9,11 +9,13 @@ oldest. One job per decision, never one node per tick.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from spotvortex.contracts import Action, Direction, DrainJob, GateVerdict, Mode
+from spotvortex.contracts.enums import Provisioner
 from spotvortex.router.config import RouterConfig
-from spotvortex.router.views import ON_DEMAND, SPOT, NodeView
+from spotvortex.router.views import ON_DEMAND, SPOT, NodePoolView, NodeView
 
 
 def job_id(decision_id: str) -> str:
@@ -28,7 +30,13 @@ def order_candidates(nodes: list[NodeView], direction: int) -> list[NodeView]:
 
 
 def plan_drain(
-    verdict: GateVerdict, nodes: list[NodeView], mode: Mode, config: RouterConfig, now: datetime
+    verdict: GateVerdict,
+    nodes: list[NodeView],
+    mode: Mode,
+    config: RouterConfig,
+    now: datetime,
+    *,
+    nodepools: Sequence[NodePoolView] = (),
 ) -> DrainJob | None:
     direction = verdict.action.direction
     if direction == 0 or verdict.drain_allowance <= 0:
@@ -48,9 +56,17 @@ def plan_drain(
         deadline=now + timedelta(seconds=config.drain_deadline_seconds),
         grace_period_seconds=config.grace_period_seconds,
         emergency=verdict.action is Action.EMERGENCY_EXIT,
+        provisioner=verdict.facts.provisioner if verdict.facts else Provisioner.KARPENTER,
+        nodepools=_replacement_nodepools(nodepools, direction),
         reason=f"{verdict.proposed} → {verdict.action}: spot share {verdict.current_spot_ratio:.2f} → "
         f"{verdict.target_spot_ratio:.2f}",
     )
+
+
+def _replacement_nodepools(nodepools: Sequence[NodePoolView], direction: int) -> list[str]:
+    """The NodePools that may launch the target capacity type (a NodePool naming no type may launch any)."""
+    wanted = SPOT if direction > 0 else ON_DEMAND
+    return sorted(np.name for np in nodepools if not np.capacity_types or wanted in np.capacity_types)
 
 
 def effective_mode(service: Mode, verdict: Mode) -> Mode:

@@ -17,9 +17,14 @@ CAPACITY_TYPE = "karpenter.sh/capacity-type"
 NODEPOOL = "karpenter.sh/nodepool"
 DISRUPTED_TAINT = "karpenter.sh/disrupted"
 UNSCHEDULABLE_TAINT = "node.kubernetes.io/unschedulable"
+DO_NOT_DISRUPT = "karpenter.sh/do-not-disrupt"
 SPOT, ON_DEMAND = "spot", "on-demand"
 NARROWED_ANNOTATION = "spotvortex.io/narrowed-capacity-types"
 """Set on a NodePool whose capacity types the router narrowed to on-demand: the types to restore."""
+WEIGHT_ANNOTATION = "spotvortex.io/weight-before"
+"""Set on a NodePool whose weight the router changed: the operator's weight (``none`` for unset)."""
+LIMITS_ANNOTATION = "spotvortex.io/limits-before"
+"""Set on a spot NodePool whose ``limits`` the router tightened: the operator's limits, as JSON."""
 
 
 @dataclass(frozen=True)
@@ -28,6 +33,9 @@ class NodePoolView:
     weight: int | None
     requirements: list[dict[str, Any]] = field(default_factory=list)
     narrowed_from: list[str] | None = None
+    weight_before: str | None = None
+    limits: dict[str, str] = field(default_factory=dict)
+    limits_before: str | None = None
 
     @property
     def capacity_types(self) -> list[str]:
@@ -50,21 +58,38 @@ class NodeView:
     deleting: bool = False
     interruption_pending: bool = False
     pods: int = 0
+    cpu_millis: int = 0
+    do_not_disrupt: bool = False
 
     @property
     def movable(self) -> bool:
-        return self.ready and not self.cordoned and not self.deleting
+        return self.ready and not self.cordoned and not self.deleting and not self.do_not_disrupt
 
 
 def parse_nodepool(obj: Mapping[str, Any]) -> NodePoolView:
     spec = obj.get("spec") or {}
     template_spec = (spec.get("template") or {}).get("spec") or {}
+    annotations = (obj.get("metadata") or {}).get("annotations") or {}
     return NodePoolView(
         name=obj["metadata"]["name"],
         weight=spec.get("weight"),
         requirements=list(template_spec.get("requirements") or []),
-        narrowed_from=_split(((obj.get("metadata") or {}).get("annotations") or {}).get(NARROWED_ANNOTATION)),
+        narrowed_from=_split(annotations.get(NARROWED_ANNOTATION)),
+        weight_before=annotations.get(WEIGHT_ANNOTATION),
+        limits={str(k): str(v) for k, v in (spec.get("limits") or {}).items()},
+        limits_before=annotations.get(LIMITS_ANNOTATION),
     )
+
+
+def cpu_millis(value: object) -> int:
+    """A CPU quantity (``4``, ``3500m``, ``0.5``) in millicores; 0 for anything unreadable."""
+    text = str(value or "").strip()
+    try:
+        if text.endswith("m"):
+            return int(float(text[:-1]))
+        return round(float(text) * 1000)
+    except ValueError:
+        return 0
 
 
 def _split(value: str | None) -> list[str] | None:
@@ -76,7 +101,8 @@ def parse_node(obj: Mapping[str, Any], pods: int = 0) -> NodeView:
     labels = meta.get("labels") or {}
     spec = obj.get("spec") or {}
     taints = {t.get("key") for t in spec.get("taints") or []}
-    conditions = (obj.get("status") or {}).get("conditions") or []
+    status = obj.get("status") or {}
+    conditions = status.get("conditions") or []
     ready = any(c.get("type") == "Ready" and c.get("status") == "True" for c in conditions)
     return NodeView(
         name=meta["name"],
@@ -88,4 +114,6 @@ def parse_node(obj: Mapping[str, Any], pods: int = 0) -> NodeView:
         deleting=meta.get("deletionTimestamp") is not None,
         interruption_pending=DISRUPTED_TAINT in taints,
         pods=pods,
+        cpu_millis=cpu_millis((status.get("capacity") or status.get("allocatable") or {}).get("cpu")),
+        do_not_disrupt=str((meta.get("annotations") or {}).get(DO_NOT_DISRUPT, "")).lower() == "true",
     )

@@ -30,6 +30,7 @@ class NodeRecord:
     cpu_allocatable: float
     memory_allocatable: float
     created: datetime | None
+    do_not_disrupt: bool = False
 
     @property
     def capacity_bucket(self) -> str:
@@ -84,4 +85,6 @@ def node_record(obj: Obj, suffixes: list[str], fallback: Provisioner | None = No
         cpu_allocatable=quantity(allocatable.get("cpu")),
         memory_allocatable=quantity(allocatable.get("memory")),
         created=parse_time(meta.get("creationTimestamp")),
+        do_not_disrupt=str((meta.get("annotations") or {}).get(L.DO_NOT_DISRUPT, "")).strip().lower()
+        == "true",
     )

@@ -38,6 +38,7 @@ class PodRecord:
     priority_score: float
     critical: bool
     do_not_disrupt: bool
+    placeholder: bool = False  # holds room for a drain's replacement capacity: not a workload
 
     @property
     def key(self) -> PodKey:
@@ -192,4 +193,5 @@ def pod_record(obj: Obj) -> PodRecord:
         critical=annotations.get(L.CRITICAL, "").strip().lower() == "true" or priority >= 0.75,
         do_not_disrupt=annotations.get(L.DO_NOT_DISRUPT, "").strip().lower() == "true"
         or annotations.get(L.SAFE_TO_EVICT, "").strip().lower() == "false",
+        placeholder=str(labels_of(meta).get(L.PLACEHOLDER, "")).lower() == "true",
     )

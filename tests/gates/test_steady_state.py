@@ -1,0 +1,150 @@
+"""Rules that keep a pool still once it is where it should be: minimum move, release of steering,
+savings against disruption, the PDB pre-check, and a burst of proposals against the budgets."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from spotvortex.contracts import Action, Mode, NodeCounts
+from spotvortex.gates import GateConfig, judge
+from spotvortex.gates.judge import Judgement
+from spotvortex.gates.state import PoolState
+
+from .builders import NOW, facts, proposal
+
+CONFIG = GateConfig()
+
+
+def outcome(j: Judgement, rule: str) -> str:
+    found = [o.outcome for o in j.verdict.rules if o.rule == rule]
+    assert found, f"rule {rule} not reported: {[o.rule for o in j.verdict.rules]}"
+    return found[0]
+
+
+def run(p, state: PoolState | None = None, config: GateConfig = CONFIG, now=NOW) -> Judgement:
+    return judge(p, state, config, mode=Mode.ENFORCE, now=now)
+
+
+def priced(**overrides: object):
+    return facts(spot_price=0.07, on_demand_price=0.192, pods_per_node=4.0, **overrides)
+
+
+def test_an_increase_of_a_fraction_of_a_node_is_not_chased() -> None:
+    # 7 nodes at 2/7 ≈ 0.29 with a cap of 0.30: one more spot node would overshoot to 0.43
+    small = run(
+        proposal(Action.INCREASE_10, current=2 / 7, target=0.3, pool_facts=priced(spot=2, on_demand=5))
+    )
+    assert not small.verdict.approved
+    assert outcome(small, "min_move") == "fail"
+    whole = run(
+        proposal(Action.INCREASE_10, current=2 / 7, target=3 / 7, pool_facts=priced(spot=2, on_demand=5))
+    )
+    assert whole.verdict.approved, whole.verdict.reason
+
+
+def test_a_decrease_always_takes_at_least_one_node() -> None:
+    j = run(proposal(Action.DECREASE_10, current=2 / 3, pool_facts=facts(spot=2, on_demand=1, nodepools=[])))
+    assert j.verdict.approved, j.verdict.reason
+    assert outcome(j, "min_move") == "pass"
+    assert j.verdict.drain_allowance == 1
+
+
+def test_steering_is_released_once_the_pool_reaches_its_target() -> None:
+    moved = run(proposal(Action.DECREASE_30, current=0.6))
+    assert moved.state.steered == -1
+    later = NOW + timedelta(minutes=5)
+    still = run(
+        proposal(Action.HOLD, decision="d2", current=0.6, pool_facts=facts(telemetry_time=later)),
+        state=moved.state,
+        now=later,
+    )
+    assert not still.verdict.approved  # the drain is still under way: steering stays
+    arrived_at = NOW + timedelta(minutes=20)
+    done = run(
+        proposal(
+            Action.HOLD,
+            decision="d3",
+            current=0.3,
+            pool_facts=facts(spot=3, on_demand=7, telemetry_time=arrived_at),
+        ),
+        state=still.state,
+        now=arrived_at,
+    )
+    assert done.verdict.approved
+    assert done.verdict.action is Action.HOLD
+    assert done.verdict.drain_allowance == 0
+    assert done.verdict.reason == "target_reached"
+    assert done.state.steered == 0
+    again = run(
+        proposal(
+            Action.HOLD,
+            decision="d4",
+            current=0.3,
+            pool_facts=facts(spot=3, on_demand=7, telemetry_time=arrived_at),
+        ),
+        state=done.state,
+        now=arrived_at,
+    )
+    assert not again.verdict.approved  # released once, not every cycle
+
+
+def test_a_move_rejected_near_the_target_also_releases_and_says_what_was_held_back() -> None:
+    moved = run(proposal(Action.DECREASE_30, current=0.6))
+    at = NOW + timedelta(seconds=CONFIG.cooldown_seconds + 60)
+    back = run(
+        proposal(
+            Action.INCREASE_10,
+            decision="d2",
+            current=0.3,
+            pool_facts=facts(spot=3, on_demand=7, telemetry_time=at),
+        ),
+        state=moved.state,
+        now=at,
+    )
+    assert back.verdict.approved
+    assert back.verdict.action is Action.HOLD
+    assert "reversal_dwell" in back.verdict.rules[0].detail
+
+
+def test_an_increase_must_save_more_than_it_costs_to_make() -> None:
+    worth = run(proposal(Action.INCREASE_10, current=0.5, pool_facts=priced()))
+    assert worth.verdict.approved, worth.verdict.reason
+    assert outcome(worth, "savings_vs_disruption") == "pass"
+    thin = facts(spot_price=0.185, on_demand_price=0.192, pods_per_node=4.0)
+    j = run(proposal(Action.INCREASE_10, current=0.5, pool_facts=thin))
+    assert not j.verdict.approved
+    assert outcome(j, "savings_vs_disruption") == "fail"
+    down = run(proposal(Action.DECREASE_10, current=0.5, pool_facts=thin))
+    assert outcome(down, "savings_vs_disruption") == "skip"
+
+
+def test_pdb_precheck_caps_the_allowance_at_the_nodes_a_drain_can_start_on() -> None:
+    def counts(drainable: int) -> NodeCounts:
+        return NodeCounts(spot=6, on_demand=4, spot_ready=6, on_demand_ready=4, spot_drainable=drainable)
+
+    blocked = run(proposal(Action.DECREASE_30, current=0.6, pool_facts=facts(nodes=counts(0))))
+    assert not blocked.verdict.approved
+    assert outcome(blocked, "pdb_precheck") == "fail"
+    one = run(proposal(Action.DECREASE_30, current=0.6, pool_facts=facts(nodes=counts(1))))
+    assert one.verdict.approved
+    assert one.verdict.drain_allowance == 1
+    emergency = run(proposal(Action.EMERGENCY_EXIT, current=0.6, pool_facts=facts(nodes=counts(0))))
+    assert emergency.verdict.approved
+    assert outcome(emergency, "pdb_precheck") == "skip"
+
+
+@pytest.mark.parametrize("action", [Action.DECREASE_30, Action.EMERGENCY_EXIT])
+def test_a_burst_of_proposals_never_exceeds_the_drain_budgets(action: Action) -> None:
+    config = GateConfig(cooldown_seconds=0, reversal_dwell_seconds=0)
+    state: PoolState | None = None
+    approved_nodes = 0
+    pool_facts = facts(spot=20, on_demand=0, nodepools=[], cluster_nodes=40)
+    for i in range(100):
+        j = run(
+            proposal(action, decision=f"d{i}", current=1.0, pool_facts=pool_facts), state=state, config=config
+        )
+        state = j.state
+        approved_nodes += j.verdict.drain_allowance
+    assert approved_nodes <= 4  # ceil(20 × 0.2): nothing came back, so nothing more may start
