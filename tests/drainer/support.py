@@ -13,7 +13,17 @@ import nats
 from nats.aio.client import Client as NATS
 from nats.js import JetStreamContext
 
-from spotvortex.contracts import Direction, DrainJob, DrainResult, Mode, decode, encode, jetstream, subjects
+from spotvortex.contracts import (
+    Direction,
+    DrainJob,
+    DrainResult,
+    Mode,
+    Provisioner,
+    decode,
+    encode,
+    jetstream,
+    subjects,
+)
 from spotvortex.contracts.subjects import PoolKind
 from spotvortex.drainer import SPEC, DrainerConfig, DrainerSettings, JobRecord
 from spotvortex.runtime import kvstore
@@ -27,10 +37,25 @@ NOW = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
 POOL = "web"
 
 
-def node(name: str, *, unschedulable: bool = False) -> dict[str, Any]:
-    body: dict[str, Any] = {"apiVersion": "v1", "kind": "Node", "metadata": {"name": name}}
+def node(
+    name: str,
+    *,
+    unschedulable: bool = False,
+    capacity_type: str | None = None,
+    ready: bool | None = None,
+    nodepool: str | None = None,
+) -> dict[str, Any]:
+    """A node; ``capacity_type`` sets Karpenter's label, ``ready`` its Ready condition."""
+    labels: dict[str, str] = {}
+    if capacity_type:
+        labels["karpenter.sh/capacity-type"] = capacity_type
+    if nodepool:
+        labels["karpenter.sh/nodepool"] = nodepool
+    body: dict[str, Any] = {"apiVersion": "v1", "kind": "Node", "metadata": {"name": name, "labels": labels}}
     if unschedulable:
         body["spec"] = {"unschedulable": True}
+    if ready is not None:
+        body["status"] = {"conditions": [{"type": "Ready", "status": "True" if ready else "False"}]}
     return body
 
 
@@ -46,16 +71,20 @@ def pod(
     ready: bool = True,
     deleting: bool = False,
     finalizers: list[str] | None = None,
+    owner_name: str | None = None,
+    requests: dict[str, str] | None = None,
+    emptydir: bool = False,
 ) -> dict[str, Any]:
-    """A pod as the API returns it; ``owner`` is its controller's kind (``None``: a bare pod)."""
+    """A pod as the API returns it; ``owner`` is its controller's kind (``None``: a bare pod), by default
+    one of its own (``owner_name`` shares one between pods)."""
     meta: dict[str, Any] = {"name": name, "namespace": namespace, "labels": labels or {}}
     if owner:
         meta["ownerReferences"] = [
             {
                 "apiVersion": "apps/v1",
                 "kind": owner,
-                "name": f"{name}-owner",
-                "uid": f"u-{name}",
+                "name": owner_name or f"{name}-owner",
+                "uid": f"u-{owner_name or name}",
                 "controller": True,
             }
         ]
@@ -68,13 +97,13 @@ def pod(
     status: dict[str, Any] = {"phase": phase}
     if ready and phase == "Running":
         status["conditions"] = [{"type": "Ready", "status": "True"}]
-    return {
-        "apiVersion": "v1",
-        "kind": "Pod",
-        "metadata": meta,
-        "spec": {"nodeName": node_name, "containers": [{"name": "app", "image": "registry.local/app:1"}]},
-        "status": status,
-    }
+    container: dict[str, Any] = {"name": "app", "image": "registry.local/app:1"}
+    if requests:
+        container["resources"] = {"requests": requests}
+    spec: dict[str, Any] = {"nodeName": node_name, "containers": [container]}
+    if emptydir:
+        spec["volumes"] = [{"name": "scratch", "emptyDir": {}}]
+    return {"apiVersion": "v1", "kind": "Pod", "metadata": meta, "spec": spec, "status": status}
 
 
 def pdb(name: str, app: str, *, min_available: int, namespace: str = "default") -> dict[str, Any]:
@@ -96,7 +125,13 @@ def drain_job(
     grace: int = 45,
     emergency: bool = False,
     time: datetime | None = None,
+    replacement_first: bool = False,
+    provisioner: Provisioner = Provisioner.KARPENTER,
+    nodepools: list[str] | None = None,
+    direction: Direction = Direction.SPOT_TO_ON_DEMAND,
 ) -> DrainJob:
+    """A job for ``nodes``. Tests of eviction mechanics leave the replacement phase out; those of the
+    replacement phase ask for it (as the router does by default)."""
     now = time or datetime.now(UTC)
     return DrainJob(
         job_id=job_id,
@@ -105,16 +140,23 @@ def drain_job(
         decision_id=f"d-{job_id}",
         time=now,
         mode=mode,
-        direction=Direction.SPOT_TO_ON_DEMAND,
+        direction=direction,
         nodes=nodes,
         deadline=now + timedelta(seconds=deadline_in),
         grace_period_seconds=grace,
         emergency=emergency,
+        replacement_first=replacement_first,
+        provisioner=provisioner,
+        nodepools=nodepools or [],
     )
 
 
 FAST = DrainerConfig(
-    backoff_initial_seconds=0.05, backoff_max_seconds=0.2, poll_seconds=0.05, retry_seconds=0.2
+    backoff_initial_seconds=0.05,
+    backoff_max_seconds=0.2,
+    poll_seconds=0.05,
+    retry_seconds=0.2,
+    reschedule_timeout_seconds=0,  # the emulator runs no controllers: look once, do not wait
 )
 
 
@@ -199,3 +241,28 @@ async def running(config: DrainerSettings) -> AsyncIterator[ServiceRunner]:
         yield runner
     finally:
         await runner.stop()
+
+
+PLACEHOLDER_NAMESPACE = "spotvortex"
+
+
+def placeholders(kube: KubeEmulator) -> list[dict[str, Any]]:
+    """The replacement placeholder pods that exist now."""
+    return kube.store.list(
+        "pods", namespace=PLACEHOLDER_NAMESPACE, label_selector="spotvortex.io/placeholder=true"
+    )
+
+
+def bind(kube: KubeEmulator, node_name: str) -> None:
+    """Play the scheduler: put every placeholder on ``node_name``, as Karpenter's new node would take them."""
+    for p in placeholders(kube):
+        kube.store.patch(
+            "pods", p["metadata"]["name"], {"spec": {"nodeName": node_name}}, namespace=PLACEHOLDER_NAMESPACE
+        )
+
+
+def event_reasons(kube: KubeEmulator, node_name: str) -> list[str]:
+    """The reasons of the Events about ``node_name``, in the order they were written."""
+    events = kube.store.list("events", field_selector=f"involvedObject.name={node_name}")
+    events.sort(key=lambda e: int(e["metadata"]["resourceVersion"]))
+    return [e["reason"] for e in events]

@@ -80,9 +80,13 @@ def test_no_namespace_is_special_unless_configured() -> None:
 
 def test_bare_pods_block_only_when_configured() -> None:
     bare = pod("debug", "n1", owner=None)
-    assert classify_pod(bare).verdict is Verdict.EVICT
-    decision = classify_pod(bare, policy=PodPolicy(block_unmanaged=True))
-    assert (decision.verdict, decision.reason) == (Verdict.BLOCK, Reason.UNMANAGED)
+    decision = classify_pod(bare)
+    assert (decision.verdict, decision.standalone) == (Verdict.EVICT, True)
+    decision = classify_pod(bare, policy=PodPolicy(block_standalone=True))
+    assert (decision.verdict, decision.reason) == (Verdict.BLOCK, Reason.STANDALONE)
+    forced = classify_pod(bare, emergency=True, policy=PodPolicy(block_standalone=True))
+    assert (forced.verdict, forced.overridden) == (Verdict.EVICT, True)
+    assert not classify_pod(pod("web-0", "n1")).standalone
 
 
 def test_pending_pods_are_evicted() -> None:
@@ -111,3 +115,19 @@ def test_node_plan_sorts_pods_and_keeps_the_listing_order() -> None:
 def test_an_empty_node_has_nothing_to_do() -> None:
     plan = plan_node([])
     assert (plan.evict, plan.skip, plan.protected, plan.blocked) == ([], [], [], False)
+
+
+def test_emptydir_pods_are_evicted_and_marked_unless_the_policy_protects_them() -> None:
+    scratch = pod("cache-0", "n1", emptydir=True)
+    decision = classify_pod(scratch)
+    assert (decision.verdict, decision.emptydir) == (Verdict.EVICT, True)
+    decision = classify_pod(scratch, policy=PodPolicy(block_emptydir=True))
+    assert (decision.verdict, decision.reason) == (Verdict.BLOCK, Reason.EMPTYDIR)
+    assert not classify_pod(pod("web-0", "n1")).emptydir
+
+
+def test_another_drains_placeholder_is_left_to_its_own_job() -> None:
+    placeholder = pod("spotvortex-placeholder-x", "n1", namespace="spotvortex", owner=None)
+    placeholder["metadata"]["labels"]["spotvortex.io/placeholder"] = "true"
+    decision = classify_pod(placeholder, policy=PodPolicy(block_standalone=True))
+    assert (decision.verdict, decision.reason) == (Verdict.SKIP, Reason.PLACEHOLDER)

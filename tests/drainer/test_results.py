@@ -30,6 +30,31 @@ def test_preview_names_what_would_be_evicted_left_and_blocked() -> None:
     assert result.fact_id() == "drained:job-1:n1"
 
 
+def test_preview_says_whether_replacement_would_be_awaited_and_what_pods_lose() -> None:
+    pods = [pod("web-0", "n1"), pod("debug", "n1", owner=None, emptydir=True)]
+
+    def detail(provider: str | None, *, emergency: bool = False) -> str:
+        job = drain_job("c1", ["n1"], time=NOW, replacement_first=True, emergency=emergency)
+        result = preview_node(
+            job,
+            "n1",
+            pods,
+            now=NOW,
+            grace_period_seconds=30,
+            replacement_provider=provider,
+            replacement_timeout=90,
+        )
+        return result.detail
+
+    assert detail("karpenter placeholders").startswith(
+        "would first wait up to 90s for on-demand replacement capacity (karpenter placeholders); would cordon"
+    )
+    assert "and drain at once (emergency)" in detail("karpenter placeholders", emergency=True)
+    assert "no replacement provider for karpenter" in detail(None)
+    assert "would evict 1 standalone pod(s) nothing recreates: default/debug" in detail(None)
+    assert "would delete the emptyDir data of 1 pod(s): default/debug" in detail(None)
+
+
 def test_preview_of_a_blocked_node_and_of_an_emergency() -> None:
     pods = [pod("web-0", "n1"), pod("db-0", "n1", annotations={"karpenter.sh/do-not-disrupt": "true"})]
     blocked = preview_node(drain_job("c1", ["n1"], time=NOW), "n1", pods, now=NOW, grace_period_seconds=60)

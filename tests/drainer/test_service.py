@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import pytest
 
 from spotvortex.contracts import Mode, jetstream
@@ -11,22 +9,11 @@ from spotvortex.drainer.kubeapi import DRAIN_JOB_ANNOTATION
 from spotvortex.sim.kube import KubeEmulator
 from tests.helpers import eventually
 
-from .support import Bus, bus, drain_job, drainer_settings, node, pdb, pod, running
+from .support import Bus, drain_job, drainer_settings, node, pdb, pod, running
 
 EVICTIONS = r"/eviction$"
 NODE_PATCH = r"^/api/v1/nodes/"
-
-
-@pytest.fixture
-async def kube() -> AsyncIterator[KubeEmulator]:
-    async with KubeEmulator(seed=5) as emulator:
-        yield emulator
-
-
-@pytest.fixture
-async def nats_bus(nats_url: str, cluster: str) -> AsyncIterator[Bus]:
-    async with bus(nats_url, cluster) as b:
-        yield b
+EVENTS = r"/events$"
 
 
 def web_node(kube: KubeEmulator, name: str = "n1") -> None:
@@ -71,11 +58,12 @@ async def test_drains_a_node_whose_budget_allows_it(
     assert evicted == {("web-0", 45), ("web-1", 45)}
     assert kube.store.find("pods", "ds-n1", "kube-system") is not None
     assert kube.store.find("pods", "static-n1", "kube-system") is not None
-    # one cordon (a merge patch), one eviction per pod, nothing else written
+    # one cordon (a merge patch), one eviction per pod, an Event for the cordon and the drain, nothing else
     patches = kube.audit.mutations(method="PATCH", path=NODE_PATCH)
     assert [p.content_type for p in patches] == ["application/merge-patch+json"]
     assert kube.audit.count_mutations(path=EVICTIONS) == 2
-    assert kube.audit.count_mutations() == 3
+    assert kube.audit.count_mutations(path=EVENTS) == 2
+    assert kube.audit.count_mutations() == 5
     assert sorted(record.nodes[0].evicted) == ["default/web-0", "default/web-1"]
 
 

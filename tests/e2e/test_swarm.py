@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator
+from datetime import datetime
 from typing import Any
 
 import nats
@@ -26,6 +27,8 @@ FAST = {
     "SPOTVORTEX_COLLECTOR__CADENCE_SECONDS": "1",
     "SPOTVORTEX_GATES__COOLDOWN_SECONDS": "3600",
     "SPOTVORTEX_DRAINER__POLL_SECONDS": "0.2",
+    # the bare emulator runs no controllers, so no evicted pod comes back: look once, do not wait for it
+    "SPOTVORTEX_DRAINER__RESCHEDULE_TIMEOUT_SECONDS": "0",
 }
 
 
@@ -117,12 +120,51 @@ async def test_shadow_mode_decides_the_same_and_mutates_nothing(
     recorder = await run_incident(nats_url, cluster, kube, Mode.SHADOW)
     steer = recorder.of("steer")[0]
     assert steer["applied"] is False
-    assert {(op["target"], op["after"]) for op in steer["operations"]} == {
-        ("web-od", "100"),
-        ("web-spot", "10"),
-    }
+    weights = {(op["target"], op["after"]) for op in steer["operations"] if op["field"] == "spec.weight"}
+    assert weights == {("web-od", "100"), ("web-spot", "10")}
+    limits = [op for op in steer["operations"] if op["field"] == "spec.limits.cpu"]
+    assert [op["target"] for op in limits] == ["web-spot"]  # the spot capacity left after the move
+    assert "limits" not in kube.store.get("nodepools", "web-spot")["spec"]
     results = recorder.of("drained")
     assert results
     assert {r["outcome"] for r in results} == {"would-drain"}
     assert kube.audit.count_mutations() == 0
     assert kube.store.get("nodepools", "web-spot")["spec"]["weight"] == 100
+
+
+async def test_an_interruption_notice_alone_is_drained_at_once_by_the_fast_path(
+    nats_url: str, cluster: str, kube: KubeEmulator
+) -> None:
+    """No risk, no crunch: only a notice on one spot node. The policy would hold; the node is drained anyway,
+    as an emergency (no replacement wait), and inside the two-minute window the notice gives."""
+    nc = await nats.connect(nats_url)
+    js = nc.jetstream()
+    await ensure_all(js, jetstream.all_stream_specs(cluster), [], jetstream.kv_specs(cluster))
+    recorder = Recorder()
+    await nc.subscribe(f"spotvortex.{cluster}.>", cb=recorder.on_msg)
+    market = "spotvortex.market.us-east-1"
+    for zone in ZONES:
+        price = {"instance_type": INSTANCE_TYPE, "zone": zone, "spot_price": 0.035, "on_demand_price": 0.096}
+        await js.publish(f"{market}.price", json.dumps(price).encode())
+    try:
+        async with swarm(
+            nats_url=nats_url, cluster=cluster, kube_url=kube.url, mode=Mode.ENFORCE, extra=FAST
+        ):
+            calm = await recorder.first("action", pool="web")
+            assert calm["action"] == "HOLD", calm
+            noticed = SPOT_NODES[0]
+            notice = {"zone": zone_of(noticed), "node": noticed}
+            await js.publish(f"{market}.interruption", json.dumps(notice).encode())
+            fast = await recorder.first("telemetry", pool="web", trigger="interruption")
+            verdict = await recorder.first("approved", pool="web", urgent=True)
+            job = await recorder.first("drain", pool="web")
+            done = await recorder.first("drained", pool="web", node=noticed)
+    finally:
+        await nc.close()
+    assert any(o["rule"] == "interruption_fast_path" for o in verdict["rules"])
+    assert job["nodes"] == [noticed]  # only the noticed node, never a healthy one in its place
+    assert job["emergency"] is True
+    assert done["outcome"] == "drained", done
+    started = datetime.fromisoformat(fast["time"])
+    assert (datetime.fromisoformat(done["time"]) - started).total_seconds() < 120
+    assert kube.store.get("nodes", noticed)["spec"].get("unschedulable") is True

@@ -32,8 +32,8 @@ APP: dict[str, Any] = {"name": "app", "pool": "web", "replicas": 3, "cpu": "1", 
 
 METRIC_KEYS = {
     "compute_cost", "spot_cost", "on_demand_cost", "outage_penalty", "net_cost", "outage_events",
-    "outage_minutes", "interruptions", "spot_residency", "pod_restarts", "drains", "drains_rolled_back",
-    "migrations", "decisions", "rejected", "simulated_days",
+    "outage_minutes", "interruptions", "spot_residency", "pod_restarts", "drains", "drains_rolled_back", "drains_abandoned",
+    "migrations", "steering_released", "decisions", "rejected", "simulated_days",
 }  # fmt: skip
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 

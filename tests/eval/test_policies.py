@@ -185,4 +185,4 @@ def test_spotvortex_decides_through_the_inference_core(
 
     assert len(calls) == 12 * 6 + 1, "one batch every 10 simulated minutes, at both ends of 12 h"
     assert m["decisions"] == sum(calls) > 0
-    assert m["migrations"] + m["rejected"] == m["decisions"]
+    assert m["migrations"] + m["steering_released"] + m["rejected"] == m["decisions"]

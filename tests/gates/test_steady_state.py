@@ -148,3 +148,41 @@ def test_a_burst_of_proposals_never_exceeds_the_drain_budgets(action: Action) ->
         state = j.state
         approved_nodes += j.verdict.drain_allowance
     assert approved_nodes <= 4  # ceil(20 × 0.2): nothing came back, so nothing more may start
+
+
+def test_an_interruption_notice_drains_the_noticed_nodes_at_once_past_cooldown() -> None:
+    moved = run(proposal(Action.DECREASE_10, current=0.6))
+    soon = NOW + timedelta(seconds=30)
+    noticed = NodeCounts(spot=6, on_demand=4, spot_ready=6, on_demand_ready=4, interruption_pending=2)
+    j = run(
+        proposal(
+            Action.INCREASE_10,
+            decision="d2",
+            current=0.6,
+            pool_facts=facts(nodes=noticed, telemetry_time=soon),
+        ),
+        state=moved.state,
+        now=soon,
+    )
+    assert j.verdict.approved, j.verdict.reason
+    assert j.verdict.urgent
+    assert j.verdict.action is Action.DECREASE_10
+    assert j.verdict.drain_allowance == 2
+    assert j.verdict.target_spot_ratio == pytest.approx(0.4)
+    assert outcome(j, "interruption_fast_path") == "override"
+    off = run(
+        proposal(Action.HOLD, decision="d3", current=0.6, pool_facts=facts(nodes=noticed)),
+        config=GateConfig(interruption_fast_path=False),
+    )
+    assert not off.verdict.urgent
+    killed = run(
+        proposal(Action.HOLD, current=0.6, pool_facts=facts(nodes=noticed)), config=GateConfig(enabled=False)
+    )
+    assert not killed.verdict.approved
+
+
+def test_an_increase_drains_whole_nodes_rounded_down_so_it_never_passes_its_target() -> None:
+    # 10 nodes at 0.5 towards 0.68: 1.8 nodes of share ⇒ one node now, not two (0.7 would pass the target)
+    j = run(proposal(Action.INCREASE_30, current=0.5, target=0.68, pool_facts=priced(spot=5, on_demand=5)))
+    assert j.verdict.approved, j.verdict.reason
+    assert j.verdict.drain_allowance == 1

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import msgspec
 import pytest
 
 from spotvortex.contracts import Action, Direction, GateVerdict, Mode
 from spotvortex.router import RouterConfig, plan_drain, plan_steering
-from spotvortex.router.planning import effective_mode, job_id
+from spotvortex.router.planning import effective_mode, job_id, spot_cpu_after
 from spotvortex.router.views import (
     LIMITS_ANNOTATION,
     NARROWED_ANNOTATION,
@@ -228,23 +229,33 @@ def pool_nodes(spot: int, od: int, cpu: int = 4000) -> list[NodeView]:
     ]
 
 
-def test_the_spot_twin_limit_holds_the_target_share_and_never_loosens_the_operators() -> None:
+def test_the_spot_twin_limit_holds_the_spot_capacity_left_after_the_move() -> None:
     pools = twins()
     nodes = pool_nodes(5, 5)
-    patches = plan_steering("web", -1, pools, CONFIG, target=0.3, nodes=nodes)
-    spot = steered(pools[0], patches)
-    assert spot.limits == {"cpu": "12000m"}  # 0.3 × 40 vCPU: three 4-vCPU nodes, not a fourth
+    down = verdict(Action.DECREASE_30, 2, current=0.5, target=0.3)
+    assert spot_cpu_after(down, nodes) == 12000  # five 4-vCPU spot nodes, two drained
+    patches = plan_steering("web", -1, pools, CONFIG, target=0.3, spot_cpu_limit=spot_cpu_after(down, nodes))
+    assert steered(pools[0], patches).limits == {"cpu": "12000m"}
+    mixed = [*pool_nodes(2, 0), NodeView("big", "on-demand", "web-od", NOW, cpu_millis=8000)]
+    up = verdict(Action.INCREASE_10, 1, current=2 / 3, target=1.0)
+    assert spot_cpu_after(up, mixed) == 8000 + 8000  # room for the largest node of the pool
+
+
+def test_an_operators_limit_is_never_loosened_and_comes_back_when_the_target_is_all_spot() -> None:
+    pools = twins()
     own = NodePoolView("web-spot", 50, pools[0].requirements, limits={"cpu": "8", "memory": "64Gi"})
-    capped = steered(own, plan_steering("web", -1, [own, pools[1]], CONFIG, target=0.3, nodes=nodes))
+    capped = steered(own, plan_steering("web", -1, [own, pools[1]], CONFIG, target=0.3, spot_cpu_limit=12000))
     assert capped.limits == {"cpu": "8000m", "memory": "64Gi"}  # the operator's 8 vCPU is tighter
-    full = steered(capped, plan_steering("web", 1, [capped, pools[1]], CONFIG, target=1.0, nodes=nodes))
+    full = steered(capped, plan_steering("web", 1, [capped, pools[1]], CONFIG, target=1.0))
     assert full.limits == {"cpu": "8", "memory": "64Gi"}
     assert full.limits_before is None
 
 
 def test_an_emergency_exit_closes_the_spot_twin() -> None:
     pools = twins()
-    patches = plan_steering("web", -1, pools, CONFIG, target=0.0, nodes=pool_nodes(4, 0))
+    exit_all = verdict(Action.EMERGENCY_EXIT, 4, current=1.0, target=0.0)
+    limit = spot_cpu_after(exit_all, pool_nodes(4, 0))
+    patches = plan_steering("web", -1, pools, CONFIG, target=0.0, spot_cpu_limit=limit)
     assert steered(pools[0], patches).limits == {"cpu": "0m"}
 
 
@@ -272,3 +283,12 @@ def test_a_do_not_disrupt_node_is_never_planned() -> None:
     job = plan_drain(verdict(Action.DECREASE_30, 2), nodes, Mode.ENFORCE, CONFIG, NOW)
     assert job is not None
     assert job.nodes == ["b"]
+
+
+def test_an_urgent_verdict_drains_only_the_noticed_nodes_as_an_emergency() -> None:
+    urgent = msgspec.structs.replace(verdict(Action.DECREASE_10, 2), urgent=True)
+    nodes = [node("noticed", "spot", interruption_pending=True), node("healthy", "spot", pods=0)]
+    job = plan_drain(urgent, nodes, Mode.ENFORCE, CONFIG, NOW)
+    assert job is not None
+    assert job.nodes == ["noticed"]
+    assert job.emergency

@@ -122,13 +122,18 @@ async def test_enforce_reweights_the_twin_nodepools_and_plans_the_drain(
     assert steer.applied
     assert kube.store.get("nodepools", "web-od")["spec"]["weight"] == 100
     assert kube.store.get("nodepools", "web-spot")["spec"]["weight"] == 10
-    assert {(op.target, op.after) for op in steer.operations} == {("web-od", "100"), ("web-spot", "10")}
+    weights = {(op.target, op.after) for op in steer.operations if op.field == "spec.weight"}
+    assert weights == {("web-od", "100"), ("web-spot", "10")}
+    [limit] = [op for op in steer.operations if op.field == "spec.limits.cpu"]
+    spot = kube.store.get("nodepools", "web-spot")
+    assert spot["spec"]["limits"]["cpu"] == limit.after  # the spot capacity left once two spot nodes go
     assert len(job.nodes) == 2
     assert all(n.startswith("spot-") for n in job.nodes)
     assert job.mode is Mode.ENFORCE
+    assert job.nodepools == ["web-od"]  # where the replacement capacity comes from
     # the patches are merge patches on the NodePools, and nothing else was written
-    assert kube.audit.count_mutations() == 2
-    assert kube.audit.count_mutations(method="PATCH") == 2
+    assert kube.audit.count_mutations() == 3
+    assert kube.audit.count_mutations(method="PATCH") == 3
 
 
 async def test_shadow_publishes_the_same_plan_and_writes_nothing(
@@ -136,7 +141,11 @@ async def test_shadow_publishes_the_same_plan_and_writes_nothing(
 ) -> None:
     steer, job = await run_router(nats_url, cluster, kube, Mode.SHADOW)
     assert not steer.applied
-    assert {(op.target, op.after) for op in steer.operations} == {("web-od", "100"), ("web-spot", "10")}
+    assert {(op.target, op.field) for op in steer.operations} == {
+        ("web-od", "spec.weight"),
+        ("web-spot", "spec.weight"),
+        ("web-spot", "spec.limits.cpu"),
+    }
     assert job.mode is Mode.SHADOW
     assert len(job.nodes) == 2
     assert kube.store.get("nodepools", "web-spot")["spec"]["weight"] == 100

@@ -97,6 +97,8 @@ class GateVerdict(Event, frozen=True, kw_only=True):
     reason: str = ""
     drain_allowance: Annotated[int, msgspec.Meta(ge=0)] = 0
     facts: PoolFacts | None = None
+    urgent: bool = False
+    """Nodes of the pool have an interruption notice: drain them at once, without waiting for replacement."""
 
     def fact_id(self) -> str:
         return f"verdict:{self.decision_id}"

@@ -151,6 +151,7 @@ class PoolFacts(msgspec.Struct, frozen=True, kw_only=True):
     0 when the market does not cover it. What a move saves or costs per node-hour."""
     pods_per_node: NonNegative = 0.0
     pod_startup_seconds: NonNegative = 0.0
+    noticed_nodes: list[Name] = []
 
 
 class PoolTelemetry(Event, frozen=True, kw_only=True):
@@ -174,6 +175,8 @@ class PoolTelemetry(Event, frozen=True, kw_only=True):
     nodepools: list[NodePoolInfo] = []
     cluster_nodes: Count = 0
     cluster_draining: Count = 0
+    noticed_nodes: list[Name] = []
+    """Nodes with an interruption or rebalance notice (``nodes.interruption_pending`` counts them)."""
 
     @property
     def facts(self) -> PoolFacts:
@@ -189,6 +192,7 @@ class PoolTelemetry(Event, frozen=True, kw_only=True):
             on_demand_price=self.node_price(spot=False),
             pods_per_node=self.workload.workload_pods / self.nodes.total if self.nodes.total else 0.0,
             pod_startup_seconds=self.workload.pod_startup_p95_seconds,
+            noticed_nodes=self.noticed_nodes,
         )
 
     def node_price(self, *, spot: bool) -> float:

@@ -209,4 +209,5 @@ def build_snapshot(
         nodepools=[_nodepool_info(np, nodes) for np in nodepools],
         cluster_nodes=index.cluster_nodes,
         cluster_draining=index.cluster_draining,
+        noticed_nodes=sorted(n.name for n in nodes if pending(n)),
     )

@@ -1,9 +1,11 @@
 """SpotVortex drainer service.
 
-Executes drain jobs under the cluster lease: cordon, PDB-aware eviction with back-off, wait for the pods to
-be gone, roll back (uncordon) on deadline or failure, one result per node; ``shadow`` only reads and reports
-``would-drain``. The pure cores — pod classification (:func:`classify_pod`, :func:`plan_node`), the
-eviction back-off (:func:`backoff_delay`), the job state machine (:func:`admit`, :func:`next_step` and the
+Executes drain jobs under the cluster lease: replacement capacity of the target type first, then cordon,
+PDB-aware eviction with back-off, wait for the pods to be gone and rescheduled, roll back (uncordon) on
+deadline or failure, one result per node and a Kubernetes Event per step; ``shadow`` only reads and reports
+``would-drain``. The pure cores — pod classification (:func:`classify_pod`, :func:`plan_node`), placeholder
+pods and replacement readiness (:func:`placeholder_pods`, :func:`replacement_readiness`), the eviction
+back-off (:func:`backoff_delay`), the job state machine (:func:`admit`, :func:`next_step` and the
 transitions in :mod:`spotvortex.drainer.jobs`) and the shadow report (:func:`preview_node`) — need neither
 NATS nor an API server.
 """
@@ -32,6 +34,12 @@ from spotvortex.drainer.pods import (
     classify_pod,
     plan_node,
 )
+from spotvortex.drainer.replacement import (
+    PlaceholderPolicy,
+    Readiness,
+    placeholder_pods,
+    replacement_readiness,
+)
 from spotvortex.drainer.results import preview_node, result_for
 from spotvortex.runtime.service import ServiceContext, ServiceSpec, Workers
 
@@ -56,9 +64,11 @@ __all__ = [
     "JobRecord",
     "NodePlan",
     "NodeRecord",
+    "PlaceholderPolicy",
     "PodDecision",
     "PodPolicy",
     "PodRef",
+    "Readiness",
     "Reason",
     "Step",
     "StepKind",
@@ -71,8 +81,10 @@ __all__ = [
     "effective_mode",
     "new_record",
     "next_step",
+    "placeholder_pods",
     "plan_node",
     "preview_node",
+    "replacement_readiness",
     "result_for",
     "rng_for",
 ]

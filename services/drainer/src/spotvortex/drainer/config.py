@@ -1,7 +1,8 @@
 """Drainer settings: how hard to push on evictions, how long to wait, and which pods nobody may evict.
 
-Every default is chosen so that a drainer started without a config file is gentle: a few evictions at a time
-per node, a bounded back-off on disruption budgets, and a non-zero grace period even when a job asks for 0.
+Every default is chosen so that a drainer started without a config file is gentle: replacement capacity
+first, a few evictions at a time per node, a bounded back-off on disruption budgets, a non-zero grace period
+even when a job asks for 0, and no standalone pod evicted (nothing would recreate it).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import msgspec
 from spotvortex.contracts import DrainJob
 from spotvortex.drainer.backoff import BackoffPolicy
 from spotvortex.drainer.pods import PodPolicy
+from spotvortex.drainer.replacement import PLACEHOLDER_IMAGE, PlaceholderPolicy
 from spotvortex.runtime.config import ServiceSettings
 from spotvortex.runtime.kube import KubeSettings
 
@@ -24,7 +26,13 @@ class DrainerConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fi
     ``allow_zero_grace_period`` is set: an immediate kill must be a deliberate operator choice.
 
     ``protected_namespaces`` block a drain like ``karpenter.sh/do-not-disrupt`` does (emergencies
-    override both); it is empty by default, so no namespace is special unless configured.
+    override both); it is empty by default, so no namespace is special unless configured. Standalone pods
+    block unless ``evict_standalone_pods`` (``kubectl drain --force``); pods with ``emptyDir`` volumes are
+    evicted unless ``evict_emptydir_pods`` is false (``kubectl drain --delete-emptydir-data``).
+
+    ``replacement_timeout_seconds`` bounds the wait for replacement capacity (never past the job's
+    deadline); ``reschedule_timeout_seconds`` bounds the wait, once a node is empty, for the evicted pods'
+    controllers to run their replacements elsewhere (``None``: until the deadline; 0: look once).
     """
 
     max_concurrent_jobs: Annotated[int, msgspec.Meta(ge=1, le=64)] = 4
@@ -40,7 +48,13 @@ class DrainerConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fi
     rollback_timeout_seconds: Seconds = 120.0
     retry_seconds: Seconds = 2.0
     protected_namespaces: list[str] = []
-    block_unmanaged_pods: bool = False
+    evict_standalone_pods: bool = False
+    evict_emptydir_pods: bool = True
+    replacement_timeout_seconds: Seconds = 600.0
+    replacement_namespace: Annotated[str, msgspec.Meta(min_length=1)] = "spotvortex"
+    placeholder_priority_class_name: str = ""
+    placeholder_image: Annotated[str, msgspec.Meta(min_length=1)] = PLACEHOLDER_IMAGE
+    reschedule_timeout_seconds: Annotated[float, msgspec.Meta(ge=0)] | None = None
 
     def grace_period_for(self, job: DrainJob) -> int:
         """The grace period sent with every eviction of ``job``: the job's own, unless it asks for 0."""
@@ -59,7 +73,15 @@ class DrainerConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fi
     def pod_policy(self) -> PodPolicy:
         return PodPolicy(
             protected_namespaces=frozenset(self.protected_namespaces),
-            block_unmanaged=self.block_unmanaged_pods,
+            block_standalone=not self.evict_standalone_pods,
+            block_emptydir=not self.evict_emptydir_pods,
+        )
+
+    def placeholder_policy(self) -> PlaceholderPolicy:
+        return PlaceholderPolicy(
+            namespace=self.replacement_namespace,
+            priority_class_name=self.placeholder_priority_class_name,
+            image=self.placeholder_image,
         )
 
 

@@ -12,11 +12,15 @@ import asyncio
 import logging
 from datetime import datetime
 
+from spotvortex.contracts import Provisioner
 from spotvortex.drainer.config import DrainerSettings
 from spotvortex.drainer.drain import JobRun
 from spotvortex.drainer.jobs import JobRecord
+from spotvortex.drainer.karpenter import KarpenterPlaceholders
 from spotvortex.drainer.kubeapi import ClusterApi
 from spotvortex.drainer.metrics import DrainerMetrics
+from spotvortex.drainer.provider import ReplacementProvider
+from spotvortex.drainer.recorder import EventRecorder
 from spotvortex.drainer.store import JobStore
 from spotvortex.drainer.waits import NodeLocks, sleep_unless
 from spotvortex.runtime.clock import Clock
@@ -26,6 +30,15 @@ from spotvortex.runtime.publisher import Publisher
 def priority(emergency: bool, time: datetime, job_id: str) -> tuple[bool, datetime, str]:
     """Sort key of queued jobs: emergencies first, then the oldest decision."""
     return (not emergency, time, job_id)
+
+
+def replacement_providers(
+    api: ClusterApi, settings: DrainerSettings
+) -> dict[Provisioner, ReplacementProvider]:
+    """Who brings up replacement capacity, per provisioner; a provisioner missing here is drained without
+    waiting for it (an Auto Scaling group provider for Cluster Autoscaler and managed node groups plugs in
+    here)."""
+    return {Provisioner.KARPENTER: KarpenterPlaceholders(api, settings.drainer.placeholder_policy())}
 
 
 class Executor:
@@ -94,6 +107,8 @@ class Executor:
         self._metrics.jobs_running.set(len(self._running))
 
     async def _run_job(self, job_id: str, cluster: ClusterApi, stop: asyncio.Event) -> None:
+        providers = replacement_providers(cluster, self._settings)
+        events = EventRecorder(cluster, self._clock, self._log, instance=self._settings.instance)
         try:
             while not stop.is_set():
                 try:
@@ -112,6 +127,8 @@ class Executor:
                         locks=self._locks,
                         stop=stop,
                         log=self._log,
+                        providers=providers,
+                        events=events,
                     ).run()
                     return
                 except Exception as err:

@@ -1,10 +1,16 @@
 """The drain job state machine, kept as one record per job in the jobs KV bucket (key: the job id).
 
-Each node of a job moves ``pending → cordoning → evicting → done``, or through ``rolling-back`` to ``done``
-when it cannot be drained in time; ``done`` carries the outcome, and ``published`` says its result is on the
-bus. Every transition is written before the effect it permits is acted upon, and every effect is idempotent,
-so whoever reads the record after a crash knows exactly what may still need doing:
+Each node of a job moves ``pending → replacing → cordoning → evicting → done``, or through ``rolling-back``
+to ``done`` when it cannot be drained in time; ``replacing`` (bringing up capacity of the target type first)
+is left out when the job does not ask for it or nothing would use it, and a replacement that is not Ready in
+time ends the node ``abandoned`` without a cordon. ``done`` carries the outcome, and ``published`` says its
+result is on the bus. Every transition is written before the effect it permits is acted upon, and every
+effect is idempotent, so whoever reads the record after a crash knows exactly what may still need doing:
 
+- ``replacing`` is written with the replacement's handles (placeholder pod names) *before* anything is
+  created, so a resumed job finds what it asked for, and releases it before the node's result is published
+  (right after the replacement is Ready when the job waited for it: the evicted pods need that room) — no
+  placeholder outlives its node's drain;
 - ``cordoning`` is written (with whether the node was already unschedulable) *before* the cordon is sent, so
   a resumed job never mistakes its own cordon for someone else's and always knows whether to uncordon;
 - a node is ``done`` before its result is published, and ``published`` only after JetStream confirmed it;
@@ -17,6 +23,7 @@ Everything here is pure: time is passed in, and the adapter performs what :func:
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from enum import StrEnum
 from typing import Literal
@@ -26,8 +33,9 @@ import msgspec
 from spotvortex.contracts import DrainJob, Mode
 from spotvortex.contracts.actuation import DrainOutcome
 from spotvortex.drainer.modes import effective_mode
+from spotvortex.drainer.reschedule import OwnerCount
 
-NodePhase = Literal["pending", "cordoning", "evicting", "rolling-back", "done"]
+NodePhase = Literal["pending", "replacing", "cordoning", "evicting", "rolling-back", "done"]
 
 
 class TransitionError(ValueError):
@@ -37,14 +45,28 @@ class TransitionError(ValueError):
 class NodeRecord(msgspec.Struct, frozen=True, kw_only=True):
     """One node of a job. ``was_unschedulable`` is the node's state before the job touched it (``None``
     until read): a node that was already cordoned is never uncordoned by a rollback. ``evicted`` and
-    ``overridden`` (evicted despite a protection, in an emergency) hold ``namespace/name`` keys."""
+    ``overridden`` (evicted despite a protection, in an emergency) hold ``namespace/name`` keys, as do
+    ``standalone`` and ``emptydir`` (evicted pods nothing recreates, evicted pods whose scratch data went).
+
+    ``replacement`` holds the replacement provider's handles, recorded before they are created;
+    ``replacement_until`` ends the wait for them, ``replacement_released`` says they were withdrawn.
+    ``owners`` are the controllers of the pods to evict with their Running pods before the drain (to judge
+    rescheduling); ``notes`` end up in the node's result detail whatever its outcome."""
 
     node: str
     phase: NodePhase = "pending"
     was_unschedulable: bool | None = None
     started_at: datetime | None = None
+    replacement: list[str] = []
+    replacement_until: datetime | None = None
+    replacement_ready_at: datetime | None = None
+    replacement_released: bool = False
+    owners: list[OwnerCount] = []
+    notes: list[str] = []
     evicted: list[str] = []
     overridden: list[str] = []
+    standalone: list[str] = []
+    emptydir: list[str] = []
     rollback_reason: str = ""
     rollback_started_at: datetime | None = None
     outcome: DrainOutcome | None = None
@@ -68,6 +90,11 @@ class JobRecord(msgspec.Struct, frozen=True, kw_only=True):
     @property
     def job_id(self) -> str:
         return self.job.job_id
+
+    def unreleased(self, i: int) -> bool:
+        """Node ``i`` has a replacement request still to withdraw."""
+        node = self.nodes[i]
+        return bool(node.replacement) and not node.replacement_released
 
     @property
     def finished(self) -> bool:
@@ -106,8 +133,11 @@ def admit(
 
 class StepKind(StrEnum):
     PREVIEW = "preview"  # shadow: read the node and its pods, report what a drain would do
-    START = "start"  # read the node and its pods; cordon unless a pod forbids the drain
+    START = "start"  # read the node and its pods; replace or cordon unless a pod forbids the drain
     SKIP = "skip"  # finish the node without touching it
+    REPLACE = "replace"  # ask for replacement capacity, wait until it is Ready (an emergency does not wait)
+    GIVE_UP = "give-up"  # the replacement was not Ready in time: the node ends abandoned, never cordoned
+    RELEASE = "release"  # withdraw the replacement request (delete the placeholders)
     CORDON = "cordon"
     EVICT = "evict"
     ROLL_BACK = "roll-back"  # uncordon if this job cordoned, then report why
@@ -125,10 +155,13 @@ class Step(msgspec.Struct, frozen=True, kw_only=True):
 def next_step(record: JobRecord, now: datetime, service_mode: Mode = Mode.ENFORCE) -> Step | None:
     """What the job needs next, or ``None`` once it is finished.
 
-    Nodes go strictly in the job's order. Past the deadline a node not yet started is skipped and a node
-    in progress is rolled back. ``service_mode`` is the drainer's mode *now*: if it became stricter than the
-    record's, no node is started and a node in progress is abandoned as it is, because a shadow or
-    observe drainer sends no mutating request at all, not even an uncordon.
+    Nodes go strictly in the job's order. Past the deadline a node not yet started is skipped, a node
+    waiting for its replacement is given up and a node in progress is rolled back. A replacement is
+    released as soon as the job stops waiting for it (an emergency keeps it until the node is done), and
+    always before the node's result is published. ``service_mode`` is the drainer's mode *now*: if it
+    became stricter than the record's, no node is started and a node in progress is abandoned as it is,
+    because a shadow or observe drainer sends no mutating request at all, not even an uncordon or the
+    deletion of a placeholder.
     """
     mode = effective_mode(record.mode, service_mode)
     late = now >= record.job.deadline
@@ -136,6 +169,8 @@ def next_step(record: JobRecord, now: datetime, service_mode: Mode = Mode.ENFORC
         if node.published:
             continue
         if node.outcome is not None:
+            if record.unreleased(i) and mode is Mode.ENFORCE:
+                return Step(kind=StepKind.RELEASE, node=i)
             return Step(kind=StepKind.PUBLISH, node=i)
         if node.phase == "pending":
             if mode is Mode.OBSERVE:
@@ -146,12 +181,17 @@ def next_step(record: JobRecord, now: datetime, service_mode: Mode = Mode.ENFORC
                 )
             return Step(kind=StepKind.PREVIEW if mode is Mode.SHADOW else StepKind.START, node=i)
         if mode is not Mode.ENFORCE:
+            left = "; its replacement placeholders are left in place" if record.unreleased(i) else ""
             return Step(
                 kind=StepKind.ABANDON,
                 node=i,
                 reason=f"the drainer switched to {mode} mode during the drain and sends no further request; "
-                "the node may still be cordoned",
+                f"the node may still be cordoned{left}",
             )
+        if node.phase == "replacing":
+            return _replacing_step(record, i, now)
+        if record.unreleased(i) and not record.job.emergency:
+            return Step(kind=StepKind.RELEASE, node=i)
         if node.phase == "rolling-back":
             return Step(kind=StepKind.ROLL_BACK, node=i, reason=node.rollback_reason)
         if late:
@@ -160,6 +200,23 @@ def next_step(record: JobRecord, now: datetime, service_mode: Mode = Mode.ENFORC
             return Step(kind=StepKind.CORDON, node=i)
         return Step(kind=StepKind.EVICT, node=i)
     return None if record.finished else Step(kind=StepKind.CLOSE)
+
+
+def _replacing_step(record: JobRecord, i: int, now: datetime) -> Step:
+    node, deadline = record.nodes[i], record.job.deadline
+    until = node.replacement_until or deadline
+    if now >= deadline:
+        return Step(
+            kind=StepKind.GIVE_UP,
+            node=i,
+            reason="the job's deadline passed before replacement capacity was Ready",
+        )
+    if now >= until:
+        waited = (until - (node.started_at or until)).total_seconds()
+        return Step(
+            kind=StepKind.GIVE_UP, node=i, reason=f"replacement capacity not Ready within {waited:.0f}s"
+        )
+    return Step(kind=StepKind.REPLACE, node=i)
 
 
 def _with_node(record: JobRecord, i: int, node: NodeRecord) -> JobRecord:
@@ -173,16 +230,93 @@ def _expect(node: NodeRecord, *phases: NodePhase) -> None:
         raise TransitionError(f"node {node.node} is {node.phase}, expected {' or '.join(phases)}")
 
 
-def begin(record: JobRecord, i: int, *, was_unschedulable: bool, now: datetime) -> JobRecord:
-    """Start draining node ``i``: an already unschedulable node needs no cordon (and gets no uncordon)."""
+def _drain_phase(was_unschedulable: bool | None) -> NodePhase:
+    return "evicting" if was_unschedulable else "cordoning"
+
+
+def begin(
+    record: JobRecord,
+    i: int,
+    *,
+    was_unschedulable: bool,
+    now: datetime,
+    owners: Sequence[OwnerCount] = (),
+    notes: Sequence[str] = (),
+) -> JobRecord:
+    """Start draining node ``i`` without a replacement: an already unschedulable node needs no cordon (and
+    gets no uncordon). ``notes`` say why there is no replacement, when the job asked for one."""
     node = record.nodes[i]
     _expect(node, "pending")
-    phase: NodePhase = "evicting" if was_unschedulable else "cordoning"
     return _with_node(
         record,
         i,
-        msgspec.structs.replace(node, phase=phase, was_unschedulable=was_unschedulable, started_at=now),
+        msgspec.structs.replace(
+            node,
+            phase=_drain_phase(was_unschedulable),
+            was_unschedulable=was_unschedulable,
+            started_at=now,
+            owners=list(owners),
+            notes=[*node.notes, *notes],
+        ),
     )
+
+
+def request_replacement(
+    record: JobRecord,
+    i: int,
+    *,
+    was_unschedulable: bool,
+    handles: Sequence[str],
+    until: datetime,
+    now: datetime,
+    owners: Sequence[OwnerCount] = (),
+) -> JobRecord:
+    """Start node ``i`` by asking for replacement capacity: ``handles`` are recorded before they exist, and
+    the wait ends at ``until`` (the caller bounds it by the job's deadline)."""
+    node = record.nodes[i]
+    _expect(node, "pending")
+    if not handles:
+        raise TransitionError(f"node {node.node}: a replacement needs at least one handle")
+    return _with_node(
+        record,
+        i,
+        msgspec.structs.replace(
+            node,
+            phase="replacing",
+            was_unschedulable=was_unschedulable,
+            started_at=now,
+            replacement=list(handles),
+            replacement_until=min(until, record.job.deadline),
+            owners=list(owners),
+        ),
+    )
+
+
+def replaced(record: JobRecord, i: int, *, now: datetime, ready: bool, note: str = "") -> JobRecord:
+    """End the replacement wait of node ``i``: the capacity is Ready, or (``ready`` false) an emergency
+    does not wait for it. The drain goes on to the cordon."""
+    node = record.nodes[i]
+    _expect(node, "replacing")
+    return _with_node(
+        record,
+        i,
+        msgspec.structs.replace(
+            node,
+            phase=_drain_phase(node.was_unschedulable),
+            replacement_ready_at=now if ready else None,
+            notes=[*node.notes, note] if note else node.notes,
+        ),
+    )
+
+
+def released(record: JobRecord, i: int) -> JobRecord:
+    """Node ``i``'s replacement request is withdrawn (its placeholders deleted)."""
+    node = record.nodes[i]
+    if not node.replacement:
+        raise TransitionError(f"node {node.node} has no replacement to release")
+    if node.phase == "replacing":
+        raise TransitionError(f"node {node.node} is still waiting for its replacement")
+    return _with_node(record, i, msgspec.structs.replace(node, replacement_released=True))
 
 
 def cordoned(record: JobRecord, i: int) -> JobRecord:
@@ -191,18 +325,32 @@ def cordoned(record: JobRecord, i: int) -> JobRecord:
     return _with_node(record, i, msgspec.structs.replace(node, phase="evicting"))
 
 
-def note_evicted(record: JobRecord, i: int, pod_key: str, *, overridden: bool = False) -> JobRecord:
+def note_evicted(
+    record: JobRecord,
+    i: int,
+    pod_key: str,
+    *,
+    overridden: bool = False,
+    standalone: bool = False,
+    emptydir: bool = False,
+) -> JobRecord:
     node = record.nodes[i]
     _expect(node, "evicting")
     if pod_key in node.evicted:
         return record
+
+    def add(keys: list[str], flag: bool) -> list[str]:
+        return [*keys, pod_key] if flag else keys
+
     return _with_node(
         record,
         i,
         msgspec.structs.replace(
             node,
             evicted=[*node.evicted, pod_key],
-            overridden=[*node.overridden, pod_key] if overridden else node.overridden,
+            overridden=add(node.overridden, overridden),
+            standalone=add(node.standalone, standalone),
+            emptydir=add(node.emptydir, emptydir),
         ),
     )
 
@@ -222,10 +370,11 @@ def begin_rollback(record: JobRecord, i: int, reason: str, *, now: datetime, blo
 
 _OUTCOME_FROM: dict[str, tuple[NodePhase, ...]] = {
     "would-drain": ("pending",),
-    "skipped": ("pending", "cordoning", "evicting"),
+    "skipped": ("pending", "replacing", "cordoning", "evicting"),
+    "abandoned": ("replacing",),
     "drained": ("evicting",),
     "rolled-back": ("rolling-back",),
-    "failed": ("pending", "cordoning", "evicting", "rolling-back"),
+    "failed": ("pending", "replacing", "cordoning", "evicting", "rolling-back"),
 }
 
 
@@ -240,9 +389,11 @@ def finish(
     skipped: int = 0,
     blocked: int | None = None,
 ) -> JobRecord:
-    """Record node ``i``'s outcome; counts default to what the record already knows."""
+    """Record node ``i``'s outcome; counts default to what the record already knows, and the node's notes
+    follow ``detail``."""
     node = record.nodes[i]
     _expect(node, *_OUTCOME_FROM[outcome])
+    detail = "; ".join(part for part in (detail, *node.notes) if part)
     return _with_node(
         record,
         i,

@@ -1,6 +1,7 @@
-"""The drainer's Kubernetes requests: read a node, (un)cordon it, list its pods, evict one pod.
+"""The drainer's Kubernetes requests: read a node, (un)cordon it, list pods, evict one pod, create and
+delete placeholder pods, write an Event.
 
-Only these four, and each is safe to repeat. The cordon is a read-modify-write merge patch that carries the
+Each is safe to repeat. The cordon is a read-modify-write merge patch that carries the
 ``resourceVersion`` it read as a precondition, so a concurrent change is a 409 and the drainer re-reads
 instead of acting on a stale view; it also records the job in an annotation so anyone looking at a cordoned
 node can tell who cordoned it and why. Evictions go through the Eviction API (never a plain delete), which is
@@ -34,6 +35,7 @@ class NodeState:
     unschedulable: bool
     resource_version: str
     drain_job: str | None
+    uid: str = ""
 
 
 @dataclass(frozen=True)
@@ -102,7 +104,17 @@ class ClusterApi:
             unschedulable=bool(node.spec and node.spec.unschedulable),
             resource_version=str(meta.resource_version or ""),
             drain_job=(meta.annotations or {}).get(DRAIN_JOB_ANNOTATION),
+            uid=str(meta.uid or ""),
         )
+
+    async def node_object(self, name: str) -> dict[str, Any] | None:
+        """The node as the API's JSON (labels, conditions: what readiness is judged from), or ``None``."""
+        core = await self._core()
+        resp: Any = await core.read_node(name, _preload_content=False, _request_timeout=self._timeout)
+        if resp.status == 404:
+            await resp.read()  # hand the connection back
+            return None
+        return await _json(resp)
 
     async def set_unschedulable(self, name: str, unschedulable: bool, job_id: str) -> bool:
         """Cordon (or uncordon) ``name`` for ``job_id``; ``False`` when the node does not exist.
@@ -139,10 +151,57 @@ class ClusterApi:
         resp: Any = await core.list_pod_for_all_namespaces(
             field_selector=f"spec.nodeName={node}", _preload_content=False, _request_timeout=self._timeout
         )
-        if resp.status != 200:  # without preloading, the client leaves the status check to us
-            raise ApiException(status=resp.status, reason=await resp.text())
-        listed: dict[str, Any] = await resp.json()
-        return list(listed.get("items") or [])
+        return list((await _json(resp)).get("items") or [])
+
+    async def pods_in(self, namespace: str, label_selector: str = "") -> list[dict[str, Any]]:
+        """The pods of one namespace (optionally only those ``label_selector`` selects), as the API's JSON."""
+        core = await self._core()
+        resp: Any = await core.list_namespaced_pod(
+            namespace,
+            label_selector=label_selector or None,
+            _preload_content=False,
+            _request_timeout=self._timeout,
+        )
+        return list((await _json(resp)).get("items") or [])
+
+    async def create_pod(self, body: dict[str, Any]) -> bool:
+        """Create a pod; ``False`` when one of that name already exists (a repeated create is harmless)."""
+        core = await self._core()
+        try:
+            await core.create_namespaced_pod(
+                body["metadata"]["namespace"], body, _request_timeout=self._timeout
+            )
+        except ApiException as err:
+            if err.status == 409:
+                return False
+            raise
+        return True
+
+    async def delete_pod(self, namespace: str, name: str) -> bool:
+        """Delete a pod at once (grace 0: only placeholders are deleted this way); ``False`` when gone."""
+        core = await self._core()
+        try:
+            await core.delete_namespaced_pod(
+                name, namespace, grace_period_seconds=0, _request_timeout=self._timeout
+            )
+        except ApiException as err:
+            if err.status == 404:
+                return False
+            raise
+        return True
+
+    async def create_event(self, body: dict[str, Any]) -> bool:
+        """Write a core/v1 Event; ``False`` when an Event of that name exists (it was written before)."""
+        core = await self._core()
+        try:
+            await core.create_namespaced_event(
+                body["metadata"]["namespace"], body, _request_timeout=self._timeout
+            )
+        except ApiException as err:
+            if err.status == 409:
+                return False
+            raise
+        return True
 
     async def evict(self, namespace: str, name: str, uid: str, grace_period_seconds: int) -> EvictionAnswer:
         body = client.V1Eviction(
@@ -162,6 +221,14 @@ class ClusterApi:
         except TRANSPORT_ERRORS as err:
             return EvictionAnswer(kind="retry", message=f"API unreachable: {err!r}")
         return EvictionAnswer(kind="evicted", status=201)
+
+
+async def _json(resp: Any) -> dict[str, Any]:
+    """The body of a response read without preloading (the client then leaves the status check to us)."""
+    if resp.status != 200:
+        raise ApiException(status=resp.status, reason=await resp.text())
+    body: dict[str, Any] = await resp.json()
+    return body
 
 
 def _answer(err: ApiException) -> EvictionAnswer:

@@ -4,15 +4,20 @@ Decided from the pod manifest alone (the JSON the API server returns), so the si
 the service classify a node the same way:
 
 - *skipped* pods are not evicted and do not stop the drain: DaemonSet pods (their controller ignores
-  cordons and would recreate them), mirror pods of static manifests (the API cannot remove them), and pods
-  already terminating or completed (nothing left to disrupt);
+  cordons and would recreate them), mirror pods of static manifests (the API cannot remove them), pods
+  already terminating or completed (nothing left to disrupt), and another drain's replacement placeholders
+  (their own job deletes them);
 - *blocked* pods carry an explicit "do not disrupt me" (``karpenter.sh/do-not-disrupt: "true"``,
-  ``cluster-autoscaler.kubernetes.io/safe-to-evict: "false"``, or a configured protected namespace): the
-  node is not drained. An emergency (the instance is going away anyway) evicts them regardless, and still
-  reports them, so the override is never silent;
+  ``cluster-autoscaler.kubernetes.io/safe-to-evict: "false"``, or a configured protected namespace), or are
+  what the operator chose to protect: standalone pods (no controller would recreate them, as ``kubectl
+  drain`` refuses without ``--force``) and pods with ``emptyDir`` data (lost on eviction, as ``kubectl
+  drain`` refuses without ``--delete-emptydir-data``). The node is not drained. An emergency (the instance
+  is going away anyway) evicts them regardless, and still reports them, so the override is never silent;
 - everything else is evicted through the Eviction API, which enforces PodDisruptionBudgets.
 
 Skip reasons win over block reasons: a terminating pod protected by an annotation is already leaving.
+Every decision also says whether the pod is standalone or has ``emptyDir`` data, so a result can name the
+evicted pods that will not come back or whose scratch data was deleted.
 """
 
 from __future__ import annotations
@@ -22,6 +27,8 @@ from enum import StrEnum
 from typing import Any
 
 import msgspec
+
+from spotvortex.drainer.replacement import is_placeholder
 
 DO_NOT_DISRUPT = "karpenter.sh/do-not-disrupt"
 SAFE_TO_EVICT = "cluster-autoscaler.kubernetes.io/safe-to-evict"
@@ -42,18 +49,23 @@ class Reason(StrEnum):
     MIRROR = "mirror"
     TERMINATING = "terminating"
     COMPLETED = "completed"
+    PLACEHOLDER = "placeholder"
     DO_NOT_DISRUPT = "do-not-disrupt"
     SAFE_TO_EVICT_FALSE = "safe-to-evict-false"
     PROTECTED_NAMESPACE = "protected-namespace"
-    UNMANAGED = "unmanaged"
+    STANDALONE = "standalone"
+    EMPTYDIR = "emptydir"
 
 
 class PodPolicy(msgspec.Struct, frozen=True, kw_only=True):
-    """Operator choices on top of the annotations: extra protected namespaces, and whether pods without a
-    controller (nothing would recreate them) block a drain, as ``kubectl drain`` does without ``--force``."""
+    """Operator choices on top of the annotations: extra protected namespaces, whether standalone pods
+    (no controller: nothing would recreate them) block a drain, and whether pods with ``emptyDir`` volumes
+    do. ``PodPolicy()`` blocks neither; the drainer's own default (``DrainerConfig().pod_policy()``) blocks
+    standalone pods."""
 
     protected_namespaces: frozenset[str] = frozenset()
-    block_unmanaged: bool = False
+    block_standalone: bool = False
+    block_emptydir: bool = False
 
 
 class PodRef(msgspec.Struct, frozen=True, kw_only=True):
@@ -67,12 +79,15 @@ class PodRef(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class PodDecision(msgspec.Struct, frozen=True, kw_only=True):
-    """``overridden`` marks a blocked pod that an emergency evicts anyway."""
+    """``overridden`` marks a blocked pod that an emergency evicts anyway; ``standalone`` and ``emptydir``
+    describe the pod whatever the verdict (nothing recreates it; it has ``emptyDir`` data)."""
 
     pod: PodRef
     verdict: Verdict
     reason: Reason = Reason.NONE
     overridden: bool = False
+    standalone: bool = False
+    emptydir: bool = False
 
 
 def pod_ref(pod: Mapping[str, Any]) -> PodRef:
@@ -95,7 +110,19 @@ def _skip_reason(pod: Mapping[str, Any]) -> Reason | None:
         return Reason.COMPLETED
     if meta.get("deletionTimestamp"):
         return Reason.TERMINATING
+    if is_placeholder(pod):
+        return Reason.PLACEHOLDER
     return None
+
+
+def is_standalone(pod: Mapping[str, Any]) -> bool:
+    """No controller owns the pod: once evicted, nothing recreates it."""
+    return not any(ref.get("controller") for ref in (pod.get("metadata") or {}).get("ownerReferences") or [])
+
+
+def has_emptydir(pod: Mapping[str, Any]) -> bool:
+    """The pod has an ``emptyDir`` volume, whose data an eviction deletes."""
+    return any("emptyDir" in (v or {}) for v in (pod.get("spec") or {}).get("volumes") or [])
 
 
 def _block_reason(pod: Mapping[str, Any], policy: PodPolicy) -> Reason | None:
@@ -107,8 +134,10 @@ def _block_reason(pod: Mapping[str, Any], policy: PodPolicy) -> Reason | None:
         return Reason.SAFE_TO_EVICT_FALSE
     if meta.get("namespace") in policy.protected_namespaces:
         return Reason.PROTECTED_NAMESPACE
-    if policy.block_unmanaged and not any(ref.get("controller") for ref in meta.get("ownerReferences") or []):
-        return Reason.UNMANAGED
+    if policy.block_standalone and is_standalone(pod):
+        return Reason.STANDALONE
+    if policy.block_emptydir and has_emptydir(pod):
+        return Reason.EMPTYDIR
     return None
 
 
@@ -121,11 +150,17 @@ def classify_pod(
     if skip is not None:
         return PodDecision(pod=ref, verdict=Verdict.SKIP, reason=skip)
     block = _block_reason(pod, policy or PodPolicy())
+    standalone, emptydir = is_standalone(pod), has_emptydir(pod)
     if block is None:
-        return PodDecision(pod=ref, verdict=Verdict.EVICT)
-    if emergency:
-        return PodDecision(pod=ref, verdict=Verdict.EVICT, reason=block, overridden=True)
-    return PodDecision(pod=ref, verdict=Verdict.BLOCK, reason=block)
+        return PodDecision(pod=ref, verdict=Verdict.EVICT, standalone=standalone, emptydir=emptydir)
+    return PodDecision(
+        pod=ref,
+        verdict=Verdict.EVICT if emergency else Verdict.BLOCK,
+        reason=block,
+        overridden=emergency,
+        standalone=standalone,
+        emptydir=emptydir,
+    )
 
 
 class NodePlan(msgspec.Struct, frozen=True, kw_only=True):
@@ -140,6 +175,11 @@ class NodePlan(msgspec.Struct, frozen=True, kw_only=True):
     @property
     def blocked(self) -> bool:
         return bool(self.protected) and not self.emergency
+
+    def evicted_manifests(self, pods: Iterable[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+        """The manifests among ``pods`` (those the plan was made from) that this plan evicts, in its order."""
+        by_key = {pod_ref(p).key: p for p in pods}
+        return [by_key[d.pod.key] for d in self.evict if d.pod.key in by_key]
 
 
 def plan_node(

@@ -19,14 +19,17 @@ class GateConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_field
     verdict says why. Drain budgets are fractions of the pool's (or cluster's) nodes, rounded up, so a
     small pool can always move one node at a time instead of never moving at all.
 
-    ``min_move_nodes``: a move must change the pool by at least this many nodes' worth of share, so a
-    target a fraction of a node away (which a whole-node drain would overshoot) is not chased back and
-    forth; within that distance of its approved target a pool counts as arrived and its steering is
-    released. ``savings_margin``: an increase is approved only if what it saves over the reversal dwell
+    ``min_move_nodes``: a move towards spot must be worth at least this many whole nodes (its drain count
+    is rounded down, so it never overshoots the target), and a target a fraction of a node away is not
+    chased back and forth; within that distance of its approved target a pool counts as arrived and its
+    steering is released. ``savings_margin``: an increase is approved only if what it saves over the reversal dwell
     (the least time the new share stands) is at least this multiple of what it costs to make: the
     replacement node running beside the drained one for ``replacement_overlap_seconds`` plus
     ``disruption_cost_per_pod_usd`` for every pod restarted. ``pdb_precheck``: a move needs nodes a drain
     can start on now (no exhausted PDB, no ``do-not-disrupt``); its allowance is capped by their number.
+    ``interruption_fast_path``: spot nodes with an interruption notice are drained at once (an urgent
+    verdict), whatever the policy proposed and past cooldown, dwell and budgets — the nodes are going away
+    in two minutes either way; evictions still go through the Eviction API, so PDBs still hold.
     """
 
     enabled: bool = True
@@ -35,11 +38,12 @@ class GateConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_field
     max_telemetry_age_seconds: Seconds = 180.0
     cooldown_seconds: Seconds = 600.0
     reversal_dwell_seconds: Seconds = 3600.0
-    min_move_nodes: Annotated[float, msgspec.Meta(ge=0.0, le=1.0)] = 0.5
+    min_move_nodes: Annotated[float, msgspec.Meta(ge=0.0)] = 1.0
     savings_margin: Annotated[float, msgspec.Meta(ge=0.0)] = 1.0
     disruption_cost_per_pod_usd: Annotated[float, msgspec.Meta(ge=0.0)] = 0.02
     replacement_overlap_seconds: Seconds = 300.0
     pdb_precheck: bool = True
+    interruption_fast_path: bool = True
     min_spot_share: Share = 0.0
     max_spot_share: Share = 1.0
     on_demand_floor_nodes: Annotated[int, msgspec.Meta(ge=0)] = 0

@@ -82,10 +82,13 @@ def bounded_target(proposal: ProposedAction, action: Action, facts: PoolFacts, c
 
 
 def nodes_needed(action: Action, current: float, target: float, facts: PoolFacts) -> int:
-    """Nodes to drain for the share change: ``ceil(|target − current| × pool size)``, bounded by what exists."""
+    """Nodes to drain for the share change, bounded by what exists: towards on-demand (the safe side)
+    ``ceil(|target − current| × pool size)``, towards spot ``floor``, so an increase never carries a pool
+    past the target (the next cycle would drain the overshoot back)."""
     if action is Action.EMERGENCY_EXIT:
         return facts.nodes.spot
-    need = math.ceil(abs(target - current) * facts.nodes.total - 1e-9)
+    gap = abs(target - current) * facts.nodes.total
+    need = math.ceil(gap - 1e-9) if target < current else math.floor(gap + 1e-9)
     available = facts.nodes.spot if target < current else facts.nodes.on_demand
     return max(0, min(need, available))
 
@@ -101,20 +104,60 @@ def judge(
     state = for_mode(stored, proposal.pool, mode)
     if state.last_decision_id == proposal.decision_id and state.last_verdict is not None:
         return Judgement(verdict=state.last_verdict, state=state, replayed=True)
+    urgent = _interruption(proposal, state, config, mode=mode, now=now)
+    if urgent is not None:
+        return urgent
     judgement = _judge_move(proposal, state, config, mode=mode, now=now)
     if judgement.verdict.approved:
         return judgement
     return _release(proposal, state, config, judgement.verdict.reason, mode=mode, now=now) or judgement
 
 
-def arrived(state: PoolState, facts: PoolFacts, current: float, config: GateConfig) -> bool:
-    """The pool has reached the target last approved for it, or come within ``min_move_nodes`` of it."""
+def _interruption(
+    proposal: ProposedAction, state: PoolState, config: GateConfig, *, mode: Mode, now: datetime
+) -> Judgement | None:
+    """The interruption fast path: drain the noticed spot nodes now, whatever else the proposal says."""
+    facts = proposal.facts
+    if facts is None or not config.interruption_fast_path or proposal.action is Action.EMERGENCY_EXIT:
+        return None
+    pending = min(facts.nodes.interruption_pending, facts.nodes.spot)
+    if pending == 0 or facts.nodes.total == 0:
+        return None
+    rules = _Rules()
+    rules.add("kill_switch", config.enabled, "" if config.enabled else "gates.enabled is false")
+    age = (now - facts.telemetry_time).total_seconds()
+    rules.add(
+        "telemetry_fresh",
+        age <= config.max_telemetry_age_seconds,
+        f"telemetry is {age:.0f}s old",
+        value=age,
+        limit=config.max_telemetry_age_seconds,
+    )
+    rules.note(
+        "interruption_fast_path",
+        "override",
+        f"{pending} spot node(s) have an interruption notice: drained at once, past cooldown, dwell and "
+        "budgets (evictions still respect PDBs)",
+        value=float(pending),
+    )
+    current = proposal.current_spot_ratio
+    target = max(0.0, current - pending / facts.nodes.total)
+    if proposal.action.direction < 0:
+        target = min(target, proposal.target_spot_ratio)
+    action = proposal.action if proposal.action.direction < 0 else Action.DECREASE_10
+    judgement = _finish(proposal, state, rules, action, target, pending, mode, now, config)
+    verdict = msgspec.structs.replace(judgement.verdict, urgent=judgement.verdict.approved)
+    return Judgement(verdict=verdict, state=msgspec.structs.replace(judgement.state, last_verdict=verdict))
+
+
+def arrived(state: PoolState, facts: PoolFacts, current: float) -> bool:
+    """The pool has reached the target last approved for it, as far as whole nodes can."""
     if state.target_spot_ratio is None or facts.nodes.total == 0:
         return False
-    tolerance = config.min_move_nodes / facts.nodes.total
-    if state.last_direction < 0:
-        return current <= state.target_spot_ratio + tolerance + EPSILON
-    return current >= state.target_spot_ratio - tolerance - EPSILON
+    if state.last_direction < 0:  # decreases drain whole nodes rounded up: they reach the target
+        return current <= state.target_spot_ratio + EPSILON
+    # increases drain whole nodes rounded down: they stop less than one node short of it
+    return current > state.target_spot_ratio - 1.0 / facts.nodes.total + EPSILON
 
 
 def _release(
@@ -136,7 +179,7 @@ def _release(
     if (now - facts.telemetry_time).total_seconds() > config.max_telemetry_age_seconds:
         return None
     current = proposal.current_spot_ratio
-    if not arrived(state, facts, current, config):
+    if not arrived(state, facts, current):
         return None
     target = state.target_spot_ratio if state.target_spot_ratio is not None else current
     outcome = RuleOutcome(
@@ -238,8 +281,8 @@ def _judge_move(
     if emergency:
         rules.note("min_move", "skip", "an emergency exit moves whatever spot is left", gap_nodes)
     else:
-        # Towards spot, a fraction of a node is not worth a whole node's overshoot past the target (the
-        # next cycle would drain it back); towards on-demand, the safe side, any step takes a whole node.
+        # Towards spot a move must be worth ``min_move_nodes`` (whole nodes, rounded down: no overshoot);
+        # towards on-demand, the safe side, any step takes at least one whole node.
         floor = config.min_move_nodes if direction > 0 else EPSILON
         rules.add(
             "min_move",

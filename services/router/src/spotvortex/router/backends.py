@@ -17,6 +17,7 @@ from spotvortex.router.asg_api import AsgApi
 from spotvortex.router.cluster import KarpenterApi
 from spotvortex.router.config import RouterConfig
 from spotvortex.router.expander_api import ExpanderApi
+from spotvortex.router.planning import spot_cpu_after
 from spotvortex.router.steering import plan_steering
 from spotvortex.router.views import NodePoolView
 
@@ -52,7 +53,7 @@ class KarpenterBackend:
                 nodepools,
                 self._config,
                 target=verdict.target_spot_ratio,
-                nodes=nodes,
+                spot_cpu_limit=spot_cpu_after(verdict, nodes),
             )
         if apply:
             for patch in patches:

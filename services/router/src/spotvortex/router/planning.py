@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from spotvortex.contracts import Action, Direction, DrainJob, GateVerdict, Mode
@@ -29,6 +30,34 @@ def order_candidates(nodes: list[NodeView], direction: int) -> list[NodeView]:
     return sorted(candidates, key=lambda n: (not n.interruption_pending, n.pods, n.created, n.name))
 
 
+def chosen_nodes(verdict: GateVerdict, nodes: list[NodeView]) -> list[NodeView]:
+    """The nodes an approved move drains, in order: at most ``drain_allowance`` of the source type."""
+    direction = verdict.action.direction
+    if direction == 0 or verdict.drain_allowance <= 0:
+        return []
+    noticed = set(verdict.facts.noticed_nodes if verdict.facts else ())
+    nodes = [replace(n, interruption_pending=True) if n.name in noticed else n for n in nodes]
+    candidates = order_candidates(nodes, direction)
+    if verdict.urgent:  # the fast path drains the noticed nodes, never a healthy one in their place
+        candidates = [n for n in candidates if n.interruption_pending]
+    return candidates[: verdict.drain_allowance]
+
+
+def spot_cpu_after(verdict: GateVerdict, nodes: list[NodeView]) -> int:
+    """The spot CPU (millicores) the pool holds once the move is made: what the spot twin's limit allows.
+
+    Counted in whole nodes, as the drain moves them: a decrease takes the drained spot nodes' CPU away; an
+    increase adds, for every on-demand node drained, room for the largest node of the pool (Karpenter may
+    pick a bigger instance for the moved pods than the one they leave).
+    """
+    spot = sum(n.cpu_millis for n in nodes if n.capacity_type == SPOT and not n.deleting)
+    moving = chosen_nodes(verdict, nodes)
+    if verdict.action.direction < 0:
+        return max(0, spot - sum(n.cpu_millis for n in moving))
+    largest = max((n.cpu_millis for n in nodes), default=0)
+    return spot + largest * len(moving)
+
+
 def plan_drain(
     verdict: GateVerdict,
     nodes: list[NodeView],
@@ -39,9 +68,7 @@ def plan_drain(
     nodepools: Sequence[NodePoolView] = (),
 ) -> DrainJob | None:
     direction = verdict.action.direction
-    if direction == 0 or verdict.drain_allowance <= 0:
-        return None
-    chosen = order_candidates(nodes, direction)[: verdict.drain_allowance]
+    chosen = chosen_nodes(verdict, nodes)
     if not chosen:
         return None
     return DrainJob(
@@ -55,7 +82,7 @@ def plan_drain(
         nodes=[n.name for n in chosen],
         deadline=now + timedelta(seconds=config.drain_deadline_seconds),
         grace_period_seconds=config.grace_period_seconds,
-        emergency=verdict.action is Action.EMERGENCY_EXIT,
+        emergency=verdict.action is Action.EMERGENCY_EXIT or verdict.urgent,
         provisioner=verdict.facts.provisioner if verdict.facts else Provisioner.KARPENTER,
         nodepools=_replacement_nodepools(nodepools, direction),
         reason=f"{verdict.proposed} → {verdict.action}: spot share {verdict.current_spot_ratio:.2f} → "

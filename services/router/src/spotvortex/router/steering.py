@@ -9,8 +9,6 @@ the earlier implementation's patch dropped the other requirements).
 from __future__ import annotations
 
 import json
-import math
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,7 +22,6 @@ from spotvortex.router.views import (
     SPOT,
     WEIGHT_ANNOTATION,
     NodePoolView,
-    NodeView,
     cpu_millis,
 )
 
@@ -54,22 +51,23 @@ def plan_steering(
     config: RouterConfig,
     *,
     target: float | None = None,
-    nodes: Sequence[NodeView] = (),
+    spot_cpu_limit: int | None = None,
 ) -> list[Patch]:
     """The patches that favour spot (``direction`` > 0) or on-demand (< 0), or — ``direction`` 0, the
     approved target reached — hand the pool back to the operator's settings; no patch for what holds.
 
     Twins are steered by weight while a move is under way and returned to the operator's weights once the
-    target is reached. With ``target`` (and the pool's ``nodes``), the spot twin's ``limits.cpu`` is set to
-    that share of the pool's CPU: the limit, not the weights, is what holds a share between 0 and 1, since
-    with spot preferred Karpenter's provisioning and consolidation would otherwise drift the pool back to
-    all spot. An operator's own limit is never loosened, and is restored when the target is all spot.
+    target is reached. With ``spot_cpu_limit`` (from :func:`~spotvortex.router.planning.spot_cpu_after`),
+    the spot twin's ``limits.cpu`` is set to the spot capacity the pool holds once the move is made: the
+    limit, not the weights, is what holds a share between 0 and 1, since with spot preferred Karpenter's
+    provisioning and consolidation would otherwise drift the pool back to all spot. An operator's own limit
+    is never loosened, and is restored when ``target`` is all spot.
     """
     spot, on_demand = twins(pool, nodepools, config)
     if spot is not None and on_demand is not None:
         patches = _twin_weights(spot, on_demand, direction, config)
-        if target is not None:
-            patches.extend(p for p in [_spot_limit(spot, target, nodes)] if p is not None)
+        if target is not None and (target >= 1.0 - 1e-9 or spot_cpu_limit is not None):
+            patches.extend(p for p in [_spot_limit(spot, target, spot_cpu_limit)] if p is not None)
         return patches
     return [p for np in nodepools if (p := _capacity_requirement(np, direction)) is not None]
 
@@ -115,7 +113,7 @@ def _weight_patch(np: NodePoolView, weight: int | None, *, annotation: str | Non
     return Patch(nodepool=np.name, body=body, operation=op)
 
 
-def _spot_limit(np: NodePoolView, target: float, nodes: Sequence[NodeView]) -> Patch | None:
+def _spot_limit(np: NodePoolView, target: float, cpu_limit: int | None) -> Patch | None:
     original: dict[str, str] = json.loads(np.limits_before) if np.limits_before is not None else np.limits
     if target >= 1.0 - 1e-9:
         if np.limits_before is None:
@@ -123,10 +121,9 @@ def _spot_limit(np: NodePoolView, target: float, nodes: Sequence[NodeView]) -> P
         wanted: dict[str, str] = dict(original)
         annotation: str | None = None
     else:
-        pool_cpu = sum(n.cpu_millis for n in nodes if not n.deleting)
-        if pool_cpu <= 0:
+        if cpu_limit is None:
             return None
-        cpu = math.ceil(target * pool_cpu - 1e-6)
+        cpu = cpu_limit
         if "cpu" in original:
             cpu = min(cpu, cpu_millis(original["cpu"]))
         wanted = {**original, "cpu": f"{cpu}m"}

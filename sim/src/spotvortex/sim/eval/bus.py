@@ -55,11 +55,10 @@ async def drive_via_bus(cluster: SimCluster, clock: ScaledClock, cadence: float)
 
         async def on_verdict(msg: Any) -> None:
             body = json.loads(msg.data)
-            if body["approved"]:
-                when = datetime.fromisoformat(body["time"])
-                record.approve(when, body["pool"], body["action"], body["target_spot_ratio"])
-            else:
-                record.reject()
+            when = datetime.fromisoformat(body["time"])
+            record.verdict(
+                when, body["pool"], body["action"], body["target_spot_ratio"], approved=body["approved"]
+            )
 
         async def on_drained(msg: Any) -> None:
             record.node_done(json.loads(msg.data)["outcome"])

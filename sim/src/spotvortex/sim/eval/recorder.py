@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from spotvortex.drainer.replacement import is_placeholder
 from spotvortex.sim.kube.watch import Change
 from spotvortex.sim.world.build import SimCluster
 
@@ -30,8 +31,8 @@ class Recorder:
         self.cluster.world.timeline.after(0.0, "eval-sample", self._sample)
 
     def _on_change(self, change: Change) -> None:
-        if change.type == "DELETED" and change.obj.get("kind") == "Pod":
-            self.pod_restarts += 1
+        if change.type == "DELETED" and change.obj.get("kind") == "Pod" and not is_placeholder(change.obj):
+            self.pod_restarts += 1  # a placeholder making room for a replacement is not a workload restart
 
     def _sample(self) -> None:
         world = self.cluster.world

@@ -17,7 +17,8 @@ from spotvortex.contracts.market import MarketCapacity, MarketInterruption, Mark
 from spotvortex.gates import GateConfig, PoolState, judge
 from spotvortex.gates.state import settle
 from spotvortex.router import RouterConfig, plan_drain, plan_steering
-from spotvortex.router.views import NodePoolView, parse_node, parse_nodepool
+from spotvortex.router.planning import spot_cpu_after
+from spotvortex.router.views import NodePoolView, NodeView, parse_node, parse_nodepool
 from spotvortex.sim.feed.cluster_feed import cluster_market_events
 from spotvortex.sim.kube.watch import Change
 from spotvortex.sim.world.build import SimCluster
@@ -101,34 +102,53 @@ class InProcessSwarm:
             )
             self.states[proposal.pool] = judgement.state
             verdict = judgement.verdict
-            if not verdict.approved:
-                self.record.reject()
-                continue
-            self.record.approve(now, verdict.pool, verdict.action.value, verdict.target_spot_ratio)
-            self._actuate(verdict, now)
+            self.record.verdict(
+                now, verdict.pool, verdict.action.value, verdict.target_spot_ratio, approved=verdict.approved
+            )
+            if verdict.approved:
+                self._actuate(verdict, now)
         if now + timedelta(seconds=self.cadence) <= self.cluster.end:
             self.world.timeline.after(self.cadence, "eval-swarm", self._tick)
 
     def _actuate(self, verdict: GateVerdict, now: datetime) -> None:
-        store = self.world.store
-        nodepools = self._steer(verdict.pool, verdict.action.direction)
-        selector = f"karpenter.sh/nodepool in ({','.join(np.name for np in nodepools)})"
-        nodes = [
-            parse_node(o, pods=sum(1 for _ in self.world.state.pods_on(o["metadata"]["name"])))
-            for o in (store.view("nodes", selector) if nodepools else [])
-        ]
-        job = plan_drain(verdict, nodes, Mode.ENFORCE, self.router, now)
+        nodepools = self._nodepools(verdict.pool)
+        nodes = self._nodes(nodepools)
+        limit = spot_cpu_after(verdict, nodes) if verdict.action.direction else None
+        self._steer(verdict.pool, verdict.action.direction, nodepools, verdict.target_spot_ratio, limit)
+        job = plan_drain(verdict, nodes, Mode.ENFORCE, self.router, now, nodepools=nodepools)
         if job is not None:
             self.drainer.run(job)
 
-    def _steer(self, pool: str, direction: int) -> list[NodePoolView]:
-        """Apply the router core's steering for ``pool``; returns the pool's NodePools."""
-        store = self.world.store
+    def _nodepools(self, pool: str) -> list[NodePoolView]:
         names = {pool + self.router.spot_suffix, pool + self.router.on_demand_suffix, pool}
-        nodepools = [parse_nodepool(o) for o in store.view("nodepools") if o["metadata"]["name"] in names]
-        for patch in plan_steering(pool, direction, nodepools, self.router):
-            store.patch("nodepools", patch.nodepool, patch.body)
-        return nodepools
+        return [
+            parse_nodepool(o) for o in self.world.store.view("nodepools") if o["metadata"]["name"] in names
+        ]
+
+    def _nodes(self, nodepools: list[NodePoolView]) -> list[NodeView]:
+        if not nodepools:
+            return []
+        selector = f"karpenter.sh/nodepool in ({','.join(np.name for np in nodepools)})"
+        return [
+            parse_node(o, pods=sum(1 for _ in self.world.state.pods_on(o["metadata"]["name"])))
+            for o in self.world.store.view("nodes", selector)
+        ]
+
+    def _steer(
+        self,
+        pool: str,
+        direction: int,
+        nodepools: list[NodePoolView] | None = None,
+        target: float | None = None,
+        spot_cpu_limit: int | None = None,
+    ) -> None:
+        """Apply the router core's steering for ``pool``."""
+        nodepools = self._nodepools(pool) if nodepools is None else nodepools
+        patches = plan_steering(
+            pool, direction, nodepools, self.router, target=target, spot_cpu_limit=spot_cpu_limit
+        )
+        for patch in patches:
+            self.world.store.patch("nodepools", patch.nodepool, patch.body)
 
     def _node_done(self, job: DrainJob, node: str, outcome: str) -> None:
         self.record.node_done(outcome)
