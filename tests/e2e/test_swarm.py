@@ -11,6 +11,7 @@ import asyncio
 import json
 from collections.abc import AsyncIterator
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import nats
@@ -19,6 +20,7 @@ import pytest
 from spotvortex.contracts import Mode, jetstream
 from spotvortex.runtime.provision import ensure_all
 from spotvortex.sim.kube import KubeEmulator
+from tests.sim.test_kube_kubectl import KUBECTL_BIN, Kubectl
 
 from .cluster import INSTANCE_TYPE, SPOT_NODES, ZONES, populate, zone_of
 from .swarm import swarm
@@ -133,7 +135,7 @@ async def test_shadow_mode_decides_the_same_and_mutates_nothing(
 
 
 async def test_an_interruption_notice_alone_is_drained_at_once_by_the_fast_path(
-    nats_url: str, cluster: str, kube: KubeEmulator
+    nats_url: str, cluster: str, kube: KubeEmulator, tmp_path: Path
 ) -> None:
     """No risk, no crunch: only a notice on one spot node. The policy would hold; the node is drained anyway,
     as an emergency (no replacement wait), and inside the two-minute window the notice gives."""
@@ -168,3 +170,13 @@ async def test_an_interruption_notice_alone_is_drained_at_once_by_the_fast_path(
     started = datetime.fromisoformat(fast["time"])
     assert (datetime.fromisoformat(done["time"]) - started).total_seconds() < 120
     assert kube.store.get("nodes", noticed)["spec"].get("unschedulable") is True
+    if KUBECTL_BIN is not None:  # what an operator sees
+        kubectl = Kubectl(kube.url, tmp_path)
+        listed = await kubectl.ok("get", "nodes", noticed)
+        assert "SchedulingDisabled" in listed
+        selector = f"involvedObject.name={noticed}"
+        events = await kubectl.ok(
+            "get", "events", "--field-selector", selector, "-o", "jsonpath={.items[*].reason}"
+        )
+        assert "SpotVortexCordon" in events
+        assert "SpotVortexDrained" in events
