@@ -292,3 +292,8 @@ def test_an_urgent_verdict_drains_only_the_noticed_nodes_as_an_emergency() -> No
     assert job is not None
     assert job.nodes == ["noticed"]
     assert job.emergency
+
+
+def test_no_limit_is_set_when_a_node_does_not_report_its_cpu() -> None:
+    nodes = [*pool_nodes(2, 1), NodeView("bare", "spot", "web-spot", NOW)]
+    assert spot_cpu_after(verdict(Action.DECREASE_10, 1), nodes) is None

@@ -49,19 +49,23 @@ def node(name: str, capacity: str) -> dict[str, Any]:
         "apiVersion": "v1",
         "kind": "Node",
         "metadata": {"name": name, "labels": {CT: capacity, "karpenter.sh/nodepool": f"web-{capacity}"}},
-        "status": {"conditions": [{"type": "Ready", "status": "True"}]},
+        "status": {"conditions": [{"type": "Ready", "status": "True"}], "capacity": {"cpu": "2"}},
     }
+
+
+def populate(emulator: KubeEmulator, version: str = "v1") -> None:
+    for name, capacity, weight in (("web-spot", "spot", 100), ("web-od", "on-demand", 10)):
+        emulator.store.create(nodepool(name, capacity, weight) | {"apiVersion": f"karpenter.sh/{version}"})
+    for i in range(3):
+        emulator.store.create(node(f"spot-{i}", "spot"))
+    emulator.store.create(node("od-0", "on-demand"))
+    emulator.audit.clear()
 
 
 @pytest.fixture
 async def kube() -> AsyncIterator[KubeEmulator]:
     async with KubeEmulator(seed=3) as emulator:
-        emulator.store.create(nodepool("web-spot", "spot", 100))
-        emulator.store.create(nodepool("web-od", "on-demand", 10))
-        for i in range(3):
-            emulator.store.create(node(f"spot-{i}", "spot"))
-        emulator.store.create(node("od-0", "on-demand"))
-        emulator.audit.clear()
+        populate(emulator)
         yield emulator
 
 
@@ -126,7 +130,7 @@ async def test_enforce_reweights_the_twin_nodepools_and_plans_the_drain(
     assert weights == {("web-od", "100"), ("web-spot", "10")}
     [limit] = [op for op in steer.operations if op.field == "spec.limits.cpu"]
     spot = kube.store.get("nodepools", "web-spot")
-    assert spot["spec"]["limits"]["cpu"] == limit.after  # the spot capacity left once two spot nodes go
+    assert spot["spec"]["limits"]["cpu"] == limit.after == "2000m"  # one 2-vCPU spot node left of three
     assert len(job.nodes) == 2
     assert all(n.startswith("spot-") for n in job.nodes)
     assert job.mode is Mode.ENFORCE
@@ -150,3 +154,18 @@ async def test_shadow_publishes_the_same_plan_and_writes_nothing(
     assert len(job.nodes) == 2
     assert kube.store.get("nodepools", "web-spot")["spec"]["weight"] == 100
     assert kube.audit.count_mutations() == 0
+
+
+async def test_karpenter_v1beta1_nodepools_are_steered_when_v1_is_not_served(
+    nats_url: str, cluster: str
+) -> None:
+    async with KubeEmulator(seed=3, karpenter_versions=("v1beta1",)) as kube:
+        populate(kube, version="v1beta1")
+        steer, job = await run_router(nats_url, cluster, kube, Mode.ENFORCE)
+        assert steer.applied
+        assert kube.store.get("nodepools", "web-od")["spec"]["weight"] == 100
+        assert kube.store.get("nodepools", "web-spot")["spec"]["limits"] == {"cpu": "2000m"}
+        patched = [e.path for e in kube.audit.mutations(method="PATCH")]
+        assert patched
+        assert all(p.startswith("/apis/karpenter.sh/v1beta1/nodepools/") for p in patched)
+        assert len(job.nodes) == 2

@@ -43,13 +43,16 @@ def chosen_nodes(verdict: GateVerdict, nodes: list[NodeView]) -> list[NodeView]:
     return candidates[: verdict.drain_allowance]
 
 
-def spot_cpu_after(verdict: GateVerdict, nodes: list[NodeView]) -> int:
+def spot_cpu_after(verdict: GateVerdict, nodes: list[NodeView]) -> int | None:
     """The spot CPU (millicores) the pool holds once the move is made: what the spot twin's limit allows.
 
     Counted in whole nodes, as the drain moves them: a decrease takes the drained spot nodes' CPU away; an
     increase adds, for every on-demand node drained, room for the largest node of the pool (Karpenter may
-    pick a bigger instance for the moved pods than the one they leave).
+    pick a bigger instance for the moved pods than the one they leave). ``None`` when a node does not report
+    its CPU capacity: no limit is better than a wrong one.
     """
+    if any(n.cpu_millis <= 0 for n in nodes if not n.deleting):
+        return None
     spot = sum(n.cpu_millis for n in nodes if n.capacity_type == SPOT and not n.deleting)
     moving = chosen_nodes(verdict, nodes)
     if verdict.action.direction < 0:
