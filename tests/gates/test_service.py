@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 
+import msgspec
 import nats
 
 from spotvortex.contracts import Action, GateVerdict, Mode, decode, encode, jetstream, subjects
@@ -96,3 +97,32 @@ async def test_a_redelivered_proposal_is_not_judged_twice(nats_url: str, cluster
     finally:
         await runner.stop()
         await nc.close()
+
+
+async def test_the_cluster_hourly_budget_is_shared_by_every_pool_through_kv(
+    nats_url: str, cluster: str
+) -> None:
+    """Forty nodes at 10 % an hour: four drains, whichever pools ask; the fifth pool is held back."""
+    nc = await nats.connect(nats_url)
+    js = nc.jetstream()
+    await ensure_all(js, jetstream.all_stream_specs(cluster), [], jetstream.kv_specs(cluster))
+    verdicts = await _verdicts(nc, cluster)
+    base = gates_settings(nats_url, cluster)
+    config = msgspec.structs.replace(
+        base, gates=msgspec.structs.replace(base.gates, cluster_drains_per_hour_fraction=0.1)
+    )
+    runner = ServiceRunner(SPEC, config, clock=VirtualClock(NOW))
+    await runner.start()
+    try:
+        results = []
+        for i in range(5):  # one move of one node per pool, pools of ten nodes, one after another
+            pool = f"pool-{i}"
+            p = proposal(Action.DECREASE_10, decision=f"d{i}", cluster=cluster, pool=pool, pool_facts=facts())
+            await js.publish(subjects.pool(cluster, PoolKind.ACTION, pool), encode(p))
+            results.append(await asyncio.wait_for(verdicts.get(), 10))
+    finally:
+        await runner.stop()
+        await nc.close()
+    assert [family for family, _ in results] == ["approved"] * 4 + ["rejected"]
+    held = next(r for r in results[4][1].rules if r.rule == "cluster_hourly_budget")
+    assert held.outcome == "fail"

@@ -10,7 +10,7 @@ import pytest
 from spotvortex.contracts import Action, Mode, NodeCounts
 from spotvortex.gates import GateConfig, judge
 from spotvortex.gates.judge import Judgement
-from spotvortex.gates.state import PoolState
+from spotvortex.gates.state import ClusterState, PoolState
 
 from .builders import NOW, facts, proposal
 
@@ -186,3 +186,31 @@ def test_an_increase_drains_whole_nodes_rounded_down_so_it_never_passes_its_targ
     j = run(proposal(Action.INCREASE_30, current=0.5, target=0.68, pool_facts=priced(spot=5, on_demand=5)))
     assert j.verdict.approved, j.verdict.reason
     assert j.verdict.drain_allowance == 1
+
+
+def test_the_cluster_hourly_budget_counts_drains_started_anywhere_in_the_last_hour() -> None:
+    fresh = run(proposal(Action.DECREASE_30, current=0.6))
+    assert outcome(fresh, "cluster_hourly_budget") == "pass"
+    busy = judge(
+        proposal(Action.DECREASE_30, current=0.6), None, CONFIG, mode=Mode.ENFORCE, now=NOW, cluster_started=8
+    )
+    assert not busy.verdict.approved  # 40 nodes × 0.2 = 8 started this hour already
+    assert outcome(busy, "cluster_hourly_budget") == "fail"
+    emergency = judge(
+        proposal(Action.EMERGENCY_EXIT, current=0.6),
+        None,
+        CONFIG,
+        mode=Mode.ENFORCE,
+        now=NOW,
+        cluster_started=8,
+    )
+    assert emergency.verdict.approved
+
+
+def test_the_cluster_record_counts_a_decision_once_and_forgets_after_an_hour() -> None:
+    record = ClusterState().with_drain("d1", NOW, 2)
+    assert record is not None
+    assert record.with_drain("d1", NOW, 2) is None  # a redelivered verdict
+    later = record.with_drain("d2", NOW + timedelta(minutes=90), 1)
+    assert later is not None
+    assert later.started_since(NOW + timedelta(minutes=30)) == 1

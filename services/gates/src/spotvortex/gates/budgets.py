@@ -45,6 +45,16 @@ def cluster_budget(facts: PoolFacts, config: GateConfig) -> int:
     return max(0, share_of(total, config.cluster_drain_fraction) - facts.cluster_draining)
 
 
+def cluster_hourly_budget(facts: PoolFacts, config: GateConfig, started: int) -> int:
+    """Nodes the cluster may still start draining this hour; ``started`` comes from the cluster record.
+
+    The record is read before a proposal is judged and written after, so with several gates replicas a
+    burst may overshoot this one budget by one move per replica; every per-pool budget is exact (CAS).
+    """
+    total = max(facts.cluster_nodes, facts.nodes.total)
+    return max(0, share_of(total, config.cluster_drains_per_hour_fraction) - started)
+
+
 def karpenter_budget(
     facts: PoolFacts, source_capacity_type: str, config: GateConfig, now: datetime, draining: int
 ) -> int | None:

@@ -50,6 +50,7 @@ class GateConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_field
     pool_drain_fraction: Share = 0.2
     pool_drains_per_hour_fraction: Share = 0.5
     cluster_drain_fraction: Share = 0.1
+    cluster_drains_per_hour_fraction: Share = 0.2
     drain_timeout_seconds: Seconds = 900.0
     respect_karpenter_budgets: bool = True
     karpenter_budget_reason: str = "Underutilized"

@@ -100,14 +100,16 @@ def judge(
     *,
     mode: Mode,
     now: datetime,
+    cluster_started: int = 0,
 ) -> Judgement:
+    """``cluster_started``: nodes whose drains started cluster-wide in the last hour (the cluster record)."""
     state = for_mode(stored, proposal.pool, mode)
     if state.last_decision_id == proposal.decision_id and state.last_verdict is not None:
         return Judgement(verdict=state.last_verdict, state=state, replayed=True)
     urgent = _interruption(proposal, state, config, mode=mode, now=now)
     if urgent is not None:
         return urgent
-    judgement = _judge_move(proposal, state, config, mode=mode, now=now)
+    judgement = _judge_move(proposal, state, config, mode=mode, now=now, cluster_started=cluster_started)
     if judgement.verdict.approved:
         return judgement
     return _release(proposal, state, config, judgement.verdict.reason, mode=mode, now=now) or judgement
@@ -212,7 +214,13 @@ def _release(
 
 
 def _judge_move(
-    proposal: ProposedAction, state: PoolState, config: GateConfig, *, mode: Mode, now: datetime
+    proposal: ProposedAction,
+    state: PoolState,
+    config: GateConfig,
+    *,
+    mode: Mode,
+    now: datetime,
+    cluster_started: int,
 ) -> Judgement:
     rules = _Rules()
     action = proposal.action
@@ -321,6 +329,7 @@ def _judge_move(
     }
     if not emergency:
         limits["pool_hourly_budget"] = budgets.hourly_budget(facts, state, config, now)
+        limits["cluster_hourly_budget"] = budgets.cluster_hourly_budget(facts, config, cluster_started)
     if config.respect_karpenter_budgets:
         source = CapacityType.SPOT if direction < 0 else CapacityType.ON_DEMAND
         karpenter = budgets.karpenter_budget(facts, source.value, config, now, draining)

@@ -73,3 +73,30 @@ def settle(state: PoolState, fact_id: str, now: datetime) -> PoolState | None:
 
 def prune_drains(drains: list[datetime], now: datetime) -> list[datetime]:
     return [t for t in drains if t > now - timedelta(hours=1)]
+
+
+CLUSTER_KEY = "spotvortex:cluster-drains"
+"""The pool-state key of the cluster-wide drain record (a name no pool can have without it being refused)."""
+
+
+class DrainMark(msgspec.Struct, frozen=True, kw_only=True, array_like=True):
+    time: datetime
+    decision_id: str
+    nodes: int
+
+
+class ClusterState(msgspec.Struct, frozen=True, kw_only=True):
+    """Drains started cluster-wide in the last hour, one mark per approved decision, for the cluster's
+    hourly budget. Marks are keyed by decision, so a redelivered verdict is counted once."""
+
+    drains: list[DrainMark] = []
+
+    def started_since(self, since: datetime) -> int:
+        return sum(m.nodes for m in self.drains if m.time >= since)
+
+    def with_drain(self, decision_id: str, now: datetime, nodes: int) -> ClusterState | None:
+        """The record with this decision's drains added, or ``None`` when there is nothing to add."""
+        if nodes <= 0 or any(m.decision_id == decision_id for m in self.drains):
+            return None
+        kept = [m for m in self.drains if m.time > now - timedelta(hours=1)]
+        return ClusterState(drains=[*kept, DrainMark(time=now, decision_id=decision_id, nodes=nodes)])

@@ -15,7 +15,7 @@ from spotvortex.collector import Collector
 from spotvortex.contracts import DrainJob, DrainResult, GateVerdict, Mode
 from spotvortex.contracts.market import MarketCapacity, MarketInterruption, MarketPrice, MarketRebalance
 from spotvortex.gates import GateConfig, PoolState, judge
-from spotvortex.gates.state import settle
+from spotvortex.gates.state import ClusterState, settle
 from spotvortex.router import RouterConfig, plan_drain, plan_steering
 from spotvortex.router.planning import spot_cpu_after
 from spotvortex.router.views import NodePoolView, NodeView, parse_node, parse_nodepool
@@ -50,6 +50,7 @@ class InProcessSwarm:
         self.router = router or RouterConfig()
         self.collector = Collector(CLUSTER)
         self.states: dict[str, PoolState] = {}
+        self.cluster_drains = ClusterState()
         self.record = LoopRecord()
         self.drainer = WorldDrainer(self.world, self._node_done)
         self._market = self._market_feed()
@@ -98,10 +99,19 @@ class InProcessSwarm:
             self._steer(pool, -1)
         for proposal in plan.actions:
             judgement = judge(
-                proposal, self.states.get(proposal.pool), self.gates, mode=Mode.ENFORCE, now=now
+                proposal,
+                self.states.get(proposal.pool),
+                self.gates,
+                mode=Mode.ENFORCE,
+                now=now,
+                cluster_started=self.cluster_drains.started_since(now - timedelta(hours=1)),
             )
             self.states[proposal.pool] = judgement.state
             verdict = judgement.verdict
+            if verdict.approved and (
+                counted := self.cluster_drains.with_drain(verdict.decision_id, now, verdict.drain_allowance)
+            ):
+                self.cluster_drains = counted
             self.record.verdict(
                 now, verdict.pool, verdict.action.value, verdict.target_spot_ratio, approved=verdict.approved
             )
