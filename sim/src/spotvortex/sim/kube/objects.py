@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import random
 import re
 import uuid
@@ -12,6 +13,7 @@ from typing import Any
 _SUFFIX_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
 _SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
 _LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+_ATOMS = frozenset({str, int, float, bool, type(None)})
 
 
 def rfc3339(moment: datetime) -> str:
@@ -64,3 +66,32 @@ def labels_of(obj: dict[str, Any]) -> dict[str, str]:
 def spec_part(obj: dict[str, Any]) -> dict[str, Any]:
     """Everything that counts as desired state: changes here bump ``metadata.generation``."""
     return {k: v for k, v in obj.items() if k not in ("metadata", "status", "apiVersion", "kind")}
+
+
+def copy_object(value: Any) -> Any:
+    """A deep copy of a JSON-shaped value, for handing a stored object to a caller who may change it.
+
+    ``copy.deepcopy`` dominated the store's cost; objects here are dicts, lists and scalars, which this
+    copies several times faster. Any other value (a tuple an in-process caller put in) is deep-copied as
+    ``copy.deepcopy`` would, so nothing a caller receives is ever shared with the store.
+    """
+    kind = type(value)
+    if kind is dict:
+        return {k: v if type(v) in _ATOMS else copy_object(v) for k, v in value.items()}
+    if kind is list:
+        return [v if type(v) in _ATOMS else copy_object(v) for v in value]
+    if kind in _ATOMS:
+        return value
+    return copy.deepcopy(value)
+
+
+def with_own_metadata(obj: dict[str, Any]) -> dict[str, Any]:
+    """A new top-level map whose ``metadata`` map is new too; every other part is shared with ``obj``.
+
+    Stored objects are never changed in place, so a write only needs fresh copies of the levels it sets
+    (the top level and metadata); the rest of the new version shares the old one's unchanged parts.
+    """
+    out = dict(obj)
+    if isinstance(out.get("metadata"), dict):
+        out["metadata"] = dict(out["metadata"])
+    return out

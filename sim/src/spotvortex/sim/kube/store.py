@@ -4,12 +4,16 @@ All methods are synchronous so a write, its version bump and its watch fan-out h
 event loop; HTTP handlers and in-process simulators share these same code paths. The store also plays the
 disruption controller: after any pod or PDB write it recomputes the namespace's PDB statuses and writes
 those that changed, so PDB reads are always current and PDB watchers see MODIFIED like on a cluster.
+
+Stored objects are never changed in place: a write stores a new top-level map and a new ``metadata`` map
+and shares every unchanged part with the version it replaces. Whatever leaves through ``get``, ``list``
+and the write methods' return values is a private deep copy the caller may change; what leaves through
+``view`` and watch ``Change`` events is the stored object itself, to be read only.
 """
 
 from __future__ import annotations
 
 import builtins
-import copy
 import json
 import random
 from collections.abc import Callable
@@ -20,7 +24,17 @@ from typing import Any
 from . import selectors
 from .errors import STALE_OBJECT, ApiError, already_exists, conflict, invalid, not_found
 from .eviction import eviction_refusal
-from .objects import generated_name, meta, name_problem, new_uid, rfc3339, spec_part, wall_now
+from .objects import (
+    copy_object,
+    generated_name,
+    meta,
+    name_problem,
+    new_uid,
+    rfc3339,
+    spec_part,
+    wall_now,
+    with_own_metadata,
+)
 from .patch import MERGE_PATCH, apply_patch, check_patch_type
 from .pdb import ScaleOf, compute_pdb_status, pdb_selects
 from .resources import Registry, ResourceType
@@ -68,6 +82,11 @@ class Store:
         self._rng = random.Random(seed)
         self._rv = 0
         self._objects: dict[tuple[str, str], dict[ObjKey, Obj]] = {rt.key: {} for rt in registry.types}
+        self._by_namespace: dict[tuple[str, str], dict[str, dict[ObjKey, Obj]]] = {
+            rt.key: {} for rt in registry.types if rt.namespaced
+        }
+        """The same objects per namespace, in the same order: PDB upkeep after every pod write reads one
+        namespace, and filtering every pod of the cluster for it was most of a write's cost."""
         self.deletions: list[DeletionRecord] = []
         self.scale_of: ScaleOf | None = None
         """Set by whoever plays the workload controllers, so PDBs count replicas like on a cluster."""
@@ -81,6 +100,10 @@ class Store:
 
     def resolve(self, resource: ResourceRef) -> ResourceType:
         return resource if isinstance(resource, ResourceType) else self.registry.resolve(resource)
+
+    def _in_namespace(self, rt: ResourceType, namespace: str) -> dict[ObjKey, Obj]:
+        """Objects of a namespaced type in ``namespace``, in the order ``_objects`` holds them."""
+        return self._by_namespace[rt.key].get(namespace) or {}
 
     def _key(self, rt: ResourceType, name: str, namespace: str | None) -> ObjKey:
         if rt.namespaced:
@@ -96,13 +119,13 @@ class Store:
     def get(self, resource: ResourceRef, name: str, namespace: str | None = None) -> Obj:
         """A copy of the object; ``ApiError`` 404 if absent."""
         rt = self.resolve(resource)
-        return copy.deepcopy(self._current(rt, name, namespace))
+        return self._copy(self._current(rt, name, namespace))
 
     def find(self, resource: ResourceRef, name: str, namespace: str | None = None) -> Obj | None:
         """Like ``get`` but ``None`` when absent."""
         rt = self.resolve(resource)
         found = self._objects[rt.key].get(self._key(rt, name, namespace))
-        return copy.deepcopy(found) if found is not None else None
+        return self._copy(found) if found is not None else None
 
     def matcher(
         self, rt: ResourceType, namespace: str | None, label_selector: str = "", field_selector: str = ""
@@ -130,7 +153,7 @@ class Store:
         """Copies of matching objects in etcd key order (namespace, then name)."""
         rt = self.resolve(resource)
         matches = self.matcher(rt, namespace, label_selector, field_selector)
-        return [copy.deepcopy(o) for _, o in sorted(self._objects[rt.key].items()) if matches(o)]
+        return [self._copy(o) for _, o in sorted(self._objects[rt.key].items()) if matches(o)]
 
     def view(self, resource: ResourceRef, label_selector: str = "") -> builtins.list[Obj]:
         """The stored objects themselves, in key order, for in-process readers that only read.
@@ -144,14 +167,25 @@ class Store:
 
     # -- writes ----------------------------------------------------------------------------------------
 
+    @staticmethod
+    def _copy(obj: Obj) -> Obj:
+        """A caller's private copy of a stored object."""
+        copied: Obj = copy_object(obj)
+        return copied
+
     def _commit(self, rt: ResourceType, event: str, new: Obj, old: Obj | None, derive: bool = True) -> Obj:
         self._rv += 1
         meta(new)["resourceVersion"] = str(self._rv)
         key = self._key(rt, new["metadata"]["name"], new["metadata"].get("namespace"))
+        by_namespace = self._by_namespace.get(rt.key)
         if event == DELETED:
             self._objects[rt.key].pop(key, None)
+            if by_namespace is not None:
+                by_namespace.get(key[0], {}).pop(key, None)
         else:
             self._objects[rt.key][key] = new
+            if by_namespace is not None:
+                by_namespace.setdefault(key[0], {})[key] = new
         # Stored objects are never changed in place (every write stores a fresh object), so the change can
         # share them; whoever alters an object for the wire copies it first (``present.as_version``).
         self.hub.publish(Change(self._rv, event, rt.key, new, old))
@@ -169,9 +203,7 @@ class Store:
         pdb_rt = self.registry.get("policy", "poddisruptionbudgets")
         pod_rt = self.registry.get("", "pods")
         budgets = []
-        for key, pdb in sorted(self._objects[pdb_rt.key].items()):
-            if key[0] != namespace:
-                continue
+        for key, pdb in sorted(self._in_namespace(pdb_rt, namespace).items()):
             if pods_changed is not None:
                 selector = (pdb.get("spec") or {}).get("selector")
                 if selector is None:
@@ -185,11 +217,11 @@ class Store:
             budgets.append((key, pdb))
         if not budgets:
             return
-        pods = [p for (ns, _), p in self._objects[pod_rt.key].items() if ns == namespace]
+        pods = list(self._in_namespace(pod_rt, namespace).values())
         for _, pdb in budgets:
             status = compute_pdb_status(pdb, pods, pdb.get("status"), rfc3339(self._now()), self.scale_of)
             if status != pdb.get("status"):
-                updated = copy.deepcopy(pdb)
+                updated = with_own_metadata(pdb)
                 updated["status"] = status
                 self._commit(pdb_rt, MODIFIED, updated, pdb, derive=False)
 
@@ -204,7 +236,7 @@ class Store:
     ) -> Obj:
         """Add a new object; 409 AlreadyExists if the name is taken. ``scope=ALL`` keeps its status."""
         rt = self.resolve(resource) if resource is not None else self.registry.for_object(obj)
-        new = copy.deepcopy(obj)
+        new = self._copy(obj)
         new["apiVersion"] = rt.api_version()
         new["kind"] = rt.kind
         m = meta(new)
@@ -248,7 +280,7 @@ class Store:
         if dry_run:
             return new
         self._commit(rt, ADDED, new, None)
-        return copy.deepcopy(self._current(rt, m["name"], m.get("namespace")))
+        return self._copy(self._current(rt, m["name"], m.get("namespace")))
 
     def update(
         self,
@@ -287,20 +319,24 @@ class Store:
             )
         if wanted_rv and str(wanted_rv) != current["metadata"]["resourceVersion"]:
             raise conflict(rt.plural, rt.group, name, STALE_OBJECT)
-        new = self._merge_update(rt, current, obj, scope)
+        new = self._merge_update(rt, current, self._copy(obj), scope)
         return self._write_update(rt, current, new, dry_run)
 
     def _merge_update(self, rt: ResourceType, current: Obj, obj: Obj, scope: Scope) -> Obj:
-        """The object to store: identity fields from ``current``, the rest from ``obj`` within ``scope``."""
+        """The object to store: identity fields from ``current``, the rest from ``obj`` within ``scope``.
+
+        ``obj`` must be the store's own (a copy of a caller's body, or a patch result): its parts are
+        shared into the stored object, only its top level and ``metadata`` are replaced.
+        """
         if scope is Scope.STATUS:
-            new = copy.deepcopy(current)
+            new = with_own_metadata(current)
             if "status" in obj:
-                new["status"] = copy.deepcopy(obj["status"])
+                new["status"] = obj["status"]
             else:
                 new.pop("status", None)
             apply_defaults(rt, new)
             return new
-        new = copy.deepcopy(obj)
+        new = with_own_metadata(obj)
         new["apiVersion"] = rt.api_version()
         new["kind"] = rt.kind
         m = meta(new)
@@ -321,7 +357,7 @@ class Store:
         m["resourceVersion"] = cur["resourceVersion"]
         if scope is Scope.MAIN and rt.status_subresource:
             if "status" in current:
-                new["status"] = copy.deepcopy(current["status"])
+                new["status"] = current["status"]
             else:
                 new.pop("status", None)
         if cur.get("deletionTimestamp"):
@@ -345,15 +381,15 @@ class Store:
 
     def _write_update(self, rt: ResourceType, current: Obj, new: Obj, dry_run: bool) -> Obj:
         if new == current:
-            return copy.deepcopy(current)  # a no-op write keeps its resourceVersion, as on a real server
+            return self._copy(current)  # a no-op write keeps its resourceVersion, as on a real server
         if dry_run:
-            return new
+            return self._copy(new)
         m = new["metadata"]
         if m.get("deletionTimestamp") and not m.get("finalizers"):
             self._record_deletion(rt, new, m.get("deletionGracePeriodSeconds"), evicted=False)
-            return copy.deepcopy(self._commit(rt, DELETED, new, current))
+            return self._copy(self._commit(rt, DELETED, new, current))
         self._commit(rt, MODIFIED, new, current)
-        return copy.deepcopy(self._current(rt, m["name"], m.get("namespace")))
+        return self._copy(self._current(rt, m["name"], m.get("namespace")))
 
     def patch(
         self,
@@ -371,10 +407,10 @@ class Store:
         rt = self.resolve(resource)
         check_patch_type(content_type, rt)
         current = self._current(rt, name, namespace)
-        view = copy.deepcopy(current)
+        view = dict(current)  # patches never change their input, so only the top level differs
         view["apiVersion"] = rt.api_version(version)
         raw = body if isinstance(body, bytes) else json.dumps(body).encode()
-        patched = apply_patch(view, content_type, raw, rt)
+        patched = with_own_metadata(apply_patch(view, content_type, raw, rt))
         patched_meta = meta(patched)
         if (
             patched_meta.get("resourceVersion")
@@ -416,17 +452,17 @@ class Store:
                 f"Precondition failed: ResourceVersion in precondition: {pre['resourceVersion']}, "
                 f"ResourceVersion in object meta: {cur.get('resourceVersion')}",
             )
-        new = copy.deepcopy(current)
+        new = with_own_metadata(current)
         m = new["metadata"]
         if cur.get("finalizers"):
             if cur.get("deletionTimestamp"):
-                return copy.deepcopy(current)
+                return self._copy(current)
             m["deletionTimestamp"] = rfc3339(self._now())
             m["deletionGracePeriodSeconds"] = grace_period_seconds or 0
             m["generation"] = int(m.get("generation") or 0) + 1
             if dry_run:
-                return new
-            return copy.deepcopy(self._commit(rt, MODIFIED, new, current))
+                return self._copy(new)
+            return self._copy(self._commit(rt, MODIFIED, new, current))
         if rt.kind == "Pod":
             m.setdefault("deletionTimestamp", rfc3339(self._now()))
             default_grace = (new.get("spec") or {}).get("terminationGracePeriodSeconds", 30)
@@ -434,21 +470,20 @@ class Store:
                 default_grace if grace_period_seconds is None else grace_period_seconds
             )
         if dry_run:
-            return new
+            return self._copy(new)
         if rt.kind == "Namespace":
             self._empty_namespace(name)
         self._record_deletion(rt, new, grace_period_seconds, evicted)
-        return copy.deepcopy(self._commit(rt, DELETED, new, current))
+        return self._copy(self._commit(rt, DELETED, new, current))
 
     def _empty_namespace(self, namespace: str) -> None:
         """Namespace deletion removes its contents (the namespace controller's job on a cluster)."""
         for rt in self.registry.types:
             if not rt.namespaced:
                 continue
-            for (ns, _), obj in sorted(self._objects[rt.key].items()):
-                if ns == namespace:
-                    self._record_deletion(rt, obj, None, evicted=False)
-                    self._commit(rt, DELETED, copy.deepcopy(obj), obj)
+            for _, obj in sorted(self._in_namespace(rt, namespace).items()):
+                self._record_deletion(rt, obj, None, evicted=False)
+                self._commit(rt, DELETED, with_own_metadata(obj), obj)
 
     def _record_deletion(self, rt: ResourceType, obj: Obj, grace: int | None, evicted: bool) -> None:
         m = obj["metadata"]
@@ -473,11 +508,7 @@ class Store:
             raise ApiError(400, f"name in URL does not match name in Eviction object: {name} vs {body_name}")
         pod = self._current(pod_rt, name, namespace)
         pdb_rt = self.registry.get("policy", "poddisruptionbudgets")
-        pdbs = [
-            p
-            for (ns, _), p in sorted(self._objects[pdb_rt.key].items())
-            if ns == namespace and pdb_selects(p, pod)
-        ]
+        pdbs = [p for _, p in sorted(self._in_namespace(pdb_rt, namespace).items()) if pdb_selects(p, pod)]
         refusal = eviction_refusal(pod, pdbs)
         if refusal is not None:
             raise refusal
@@ -514,5 +545,5 @@ class Store:
         sub = self.hub.subscribe(rt.key, matches, self._rv)
         for _, obj in sorted(self._objects[rt.key].items()):
             if matches(obj):
-                sub.queue.put_nowait((ADDED, copy.deepcopy(obj)))
+                sub.queue.put_nowait((ADDED, self._copy(obj)))
         return sub

@@ -3,22 +3,29 @@
 Each row of AWS's ``describe-spot-price-history`` is a price *change*: the price holds until the next row of
 the same series. Both the flattened CSV (``timestamp,region,az,instance_type,product,spot_price_usd_per_hour``,
 optionally gzipped) and the raw JSON the AWS CLI prints are accepted.
+
+Parsing the real history takes seconds and an evaluation worker runs many simulations on the same file, so
+a loaded book is kept per process for as long as the file is unchanged (same size and modification time).
+Books are shared between runs and therefore never changed after loading.
 """
 
 from __future__ import annotations
 
 import bisect
+import csv
 import json
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 from spotvortex.sim.market.errors import MarketDataError
-from spotvortex.sim.market.tables import parse_float, parse_time, read_rows
+from spotvortex.sim.market.tables import open_text, parse_float, parse_time, read_rows
 
 CSV_COLUMNS = ("timestamp", "az", "instance_type", "spot_price_usd_per_hour")
 PoolKey = tuple[str, str]  # (instance type, zone)
+FileKey = tuple[str, int, int]  # (resolved path, size, modification time in ns)
+BOOKS_KEPT = 4
 
 
 @dataclass(frozen=True)
@@ -94,7 +101,53 @@ def _book(
     return SpotPriceBook(region=region, series=series)
 
 
+class _Irregular(Exception):
+    """The fast CSV reader met a row it does not handle; the checked reader says what is wrong."""
+
+
+def _fast_points(
+    path: Path,
+) -> tuple[dict[PoolKey, list[tuple[datetime, float]]], set[str]]:
+    """What ``_load_csv_checked`` collects, for a well-formed file, without a dict and checks per row."""
+    points: dict[PoolKey, list[tuple[datetime, float]]] = defaultdict(list)
+    regions: set[str] = set()
+    with open_text(path) as handle:
+        reader = csv.reader(handle)
+        header = next(reader, None)
+        if header is None or len(set(header)) != len(header) or any(c not in header for c in CSV_COLUMNS):
+            raise _Irregular
+        width = len(header)
+        at = {name: header.index(name) for name in header}
+        i_time, i_az, i_type = at["timestamp"], at["az"], at["instance_type"]
+        i_price, i_product, i_region = at["spot_price_usd_per_hour"], at.get("product"), at.get("region")
+        for row in reader:
+            if len(row) != width:
+                raise _Irregular
+            if i_product is not None and row[i_product] and row[i_product] != "Linux/UNIX":
+                continue
+            try:
+                when = datetime.fromisoformat(row[i_time].replace("Z", "+00:00"))
+                price = float(row[i_price])
+            except ValueError:
+                raise _Irregular from None
+            if price < 0 or not row[i_az] or not row[i_type]:
+                raise _Irregular
+            if when.tzinfo is None:
+                when = when.replace(tzinfo=UTC)
+            points[(row[i_type], row[i_az])].append((when, price))
+            regions.add((row[i_region] if i_region is not None else "") or row[i_az][:-1])
+    return points, regions
+
+
 def _load_csv(path: Path) -> SpotPriceBook:
+    try:
+        points, regions = _fast_points(path)
+    except _Irregular:
+        return _load_csv_checked(path)
+    return _book(path, points, regions)
+
+
+def _load_csv_checked(path: Path) -> SpotPriceBook:
     points: dict[PoolKey, list[tuple[datetime, float]]] = defaultdict(list)
     regions: set[str] = set()
     for row_no, row in read_rows(path, CSV_COLUMNS):
@@ -138,9 +191,35 @@ def _one_region(path: Path, regions: set[str]) -> str:
     return regions.pop()
 
 
+_books: dict[FileKey, SpotPriceBook] = {}
+
+
+def _file_key(path: Path) -> FileKey | None:
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    return (str(path.resolve()), stat.st_size, stat.st_mtime_ns)
+
+
 def load_spot_prices(path: str | Path) -> SpotPriceBook:
-    """Load a price history file: ``.csv``/``.csv.gz`` (flattened) or ``.json`` (raw AWS CLI output)."""
+    """Load a price history file: ``.csv``/``.csv.gz`` (flattened) or ``.json`` (raw AWS CLI output).
+
+    The same unchanged file gives the same book object as last time; treat it as read-only.
+    """
     path = Path(path)
+    key = _file_key(path)
+    if key is not None and key in _books:
+        return _books[key]
+    book = _load(path)
+    if key is not None:
+        while len(_books) >= BOOKS_KEPT:
+            del _books[next(iter(_books))]
+        _books[key] = book
+    return book
+
+
+def _load(path: Path) -> SpotPriceBook:
     if path.name.endswith((".json", ".json.gz")):
         return _load_aws_json(path)
     if path.name.endswith((".csv", ".csv.gz")):

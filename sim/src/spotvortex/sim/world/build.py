@@ -67,11 +67,6 @@ class SimCluster:
 
 
 @functools.lru_cache(maxsize=4)
-def _spot_book(path: Path) -> SpotPriceBook:
-    return load_spot_prices(path)
-
-
-@functools.lru_cache(maxsize=4)
 def _on_demand(path: Path, region: str) -> OnDemandPrices:
     return load_on_demand(path, region)
 
@@ -330,7 +325,7 @@ def build(
     if scenario.market.scripted:
         book = _scripted_book(scenario.market.scripted, scenario.region, pools_tz, scenario.start)
     else:
-        book = _spot_book(files.spot_prices)
+        book = load_spot_prices(files.spot_prices)
     start = world_start or scenario.start
     view = MarketView(
         region=scenario.region,

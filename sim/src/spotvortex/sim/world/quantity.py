@@ -1,11 +1,13 @@
 """Kubernetes resource quantities as the simulator counts them: CPU in millicores, memory in MiB.
 
 Scheduling compares requests with allocatable capacity, so both sides must parse the same notation the API
-accepts (``500m``, ``2``, ``1.5``, ``512Mi``, ``2Gi``, ``1G``, plain bytes).
+accepts (``500m``, ``2``, ``1.5``, ``512Mi``, ``2Gi``, ``1G``, plain bytes). A simulation sees a handful of
+distinct quantities many thousands of times, so conversions are memoised.
 """
 
 from __future__ import annotations
 
+import functools
 import re
 
 _BINARY = {"Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "Pi": 2**50, "Ei": 2**60}
@@ -29,11 +31,13 @@ def _value(quantity: str | int | float) -> float:
     return number
 
 
+@functools.lru_cache(maxsize=4096, typed=True)
 def cpu_millis(quantity: str | int | float) -> int:
     """``"500m"`` → 500, ``"2"`` → 2000."""
     return round(_value(quantity) * 1000)
 
 
+@functools.lru_cache(maxsize=4096, typed=True)
 def memory_mib(quantity: str | int | float) -> int:
     """``"512Mi"`` → 512, ``"1Gi"`` → 1024, ``"1G"`` → 953 (bytes rounded to whole MiB)."""
     return round(_value(quantity) / 2**20)

@@ -15,7 +15,7 @@ from spotvortex.sim.kube.errors import ApiError
 from spotvortex.sim.kube.objects import rfc3339
 
 from .core import World
-from .predicates import node_admits, priority_of, requests_of
+from .predicates import node_admits, priority_of
 from .state import NodeInfo, NodeSet, pod_key
 
 Obj = dict[str, Any]
@@ -71,13 +71,13 @@ class Scheduler:
         self._held = {}
         for pod in pods:
             if nominated_node(pod):
-                cpu, mem = requests_of(pod)
+                cpu, mem = self.world.state.requests(pod)
                 self._held.setdefault(nominated_node(pod), {})[pod_key(pod)] = (priority_of(pod), cpu, mem)
         indexed = NodeSet(nodes)
         for pod in pods:
             if pod_key(pod) not in state.pending:
                 continue
-            cpu, mem = requests_of(pod)
+            cpu, mem = self.world.state.requests(pod)
             fitting = [n for n in indexed.candidates(pod) if self._fits(pod, n, cpu, mem) and _admits(pod, n)]
             if fitting:
                 target = next((n for n in fitting if n.name == nominated_node(pod)), None)
@@ -87,8 +87,11 @@ class Scheduler:
                 self._mark_unschedulable(pod, len(nodes))
 
     def _fits(self, pod: Obj, node: NodeInfo, cpu: int, mem: int) -> bool:
+        holds = self._held.get(node.name)
+        if not holds:
+            return node.fits(cpu, mem)
         priority, key = priority_of(pod), pod_key(pod)
-        held = [v for k, v in self._held.get(node.name, {}).items() if k != key and v[0] >= priority]
+        held = [v for k, v in holds.items() if k != key and v[0] >= priority]
         return node.fits(cpu + sum(h[1] for h in held), mem + sum(h[2] for h in held)) and (
             len(node.pods) + len(held) < node.allocatable_pods
         )
@@ -144,13 +147,13 @@ class Scheduler:
             free_mem = node.allocatable_memory - node.used_memory
             free_slots = node.allocatable_pods - len(node.pods)
             for victim in lower:
-                vcpu, vmem = requests_of(victim)
+                vcpu, vmem = self.world.state.requests(victim)
                 free_cpu, free_mem, free_slots = free_cpu + vcpu, free_mem + vmem, free_slots + 1
             if not (free_cpu >= cpu and free_mem >= mem and free_slots >= 1):
                 continue
             victims: list[Obj] = []
             for candidate in sorted(lower, key=lambda p: (-priority_of(p), pod_key(p))):
-                vcpu, vmem = requests_of(candidate)
+                vcpu, vmem = self.world.state.requests(candidate)
                 if free_cpu - vcpu >= cpu and free_mem - vmem >= mem and free_slots - 1 >= 1:
                     free_cpu, free_mem, free_slots = free_cpu - vcpu, free_mem - vmem, free_slots - 1
                 else:
@@ -171,6 +174,6 @@ class Scheduler:
         self.world.store.patch(
             "pods", m["name"], {"status": {"nominatedNodeName": node.name}}, namespace=m.get("namespace")
         )
-        cpu_req, mem_req = requests_of(pod)
+        cpu_req, mem_req = self.world.state.requests(pod)
         self._held.setdefault(node.name, {})[pod_key(pod)] = (priority, cpu_req, mem_req)
         return True

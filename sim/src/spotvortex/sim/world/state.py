@@ -9,7 +9,6 @@ writes go through the store so HTTP clients see the same world.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
 from spotvortex.sim.kube.pdb import is_pod_ready
@@ -24,43 +23,68 @@ NODES = ("", "nodes")
 PODS = ("", "pods")
 
 
-@dataclass
+def _node_ready(node: Obj) -> bool:
+    for cond in (node.get("status") or {}).get("conditions") or []:
+        if cond.get("type") == "Ready":
+            return bool(cond.get("status") == "True")
+    return False
+
+
 class NodeInfo:
-    """One node's labels, taints and how much of it is taken."""
+    """One node's labels, taints and how much of it is taken.
 
-    name: str
-    obj: Obj
-    allocatable_cpu: int
-    allocatable_memory: int
-    allocatable_pods: int
-    used_cpu: int = 0
-    used_memory: int = 0
-    pods: set[PodKey] = field(default_factory=set)
+    Schedulers and consolidation ask a node's labels, taints and readiness thousands of times per stored
+    version of it, so they are read out of the object once, whenever ``obj`` is set.
+    """
 
-    @property
-    def labels(self) -> Mapping[str, str]:
-        labels: Mapping[str, str] = self.obj["metadata"].get("labels") or {}
-        return labels
-
-    @property
-    def taints(self) -> list[Obj]:
-        taints: list[Obj] = (self.obj.get("spec") or {}).get("taints") or []
-        return taints
-
-    @property
-    def unschedulable(self) -> bool:
-        return bool((self.obj.get("spec") or {}).get("unschedulable"))
-
-    @property
-    def ready(self) -> bool:
-        for cond in (self.obj.get("status") or {}).get("conditions") or []:
-            if cond.get("type") == "Ready":
-                return bool(cond.get("status") == "True")
-        return False
+    def __init__(
+        self,
+        name: str,
+        obj: Obj,
+        allocatable_cpu: int,
+        allocatable_memory: int,
+        allocatable_pods: int,
+        used_cpu: int = 0,
+        used_memory: int = 0,
+        pods: set[PodKey] | None = None,
+    ) -> None:
+        self.name = name
+        self.obj = obj
+        self.allocatable_cpu = allocatable_cpu
+        self.allocatable_memory = allocatable_memory
+        self.allocatable_pods = allocatable_pods
+        self.used_cpu = used_cpu
+        self.used_memory = used_memory
+        self.pods: set[PodKey] = pods if pods is not None else set()
+        self._sorted_pods: list[PodKey] | None = None
 
     @property
-    def deleting(self) -> bool:
-        return bool(self.obj["metadata"].get("deletionTimestamp"))
+    def obj(self) -> Obj:
+        return self._obj
+
+    @obj.setter
+    def obj(self, obj: Obj) -> None:
+        self._obj = obj
+        spec = obj.get("spec") or {}
+        self.labels: Mapping[str, str] = obj["metadata"].get("labels") or {}
+        self.taints: list[Obj] = spec.get("taints") or []
+        self.unschedulable = bool(spec.get("unschedulable"))
+        self.ready = _node_ready(obj)
+        self.deleting = bool(obj["metadata"].get("deletionTimestamp"))
+
+    def add_pod(self, key: PodKey) -> None:
+        self.pods.add(key)
+        self._sorted_pods = None
+
+    def remove_pod(self, key: PodKey) -> None:
+        self.pods.discard(key)
+        self._sorted_pods = None
+
+    def sorted_pods(self) -> list[PodKey]:
+        """The pods' keys in order, kept until the next placement on or removal from this node."""
+        if self._sorted_pods is None:
+            self._sorted_pods = sorted(self.pods)
+        return self._sorted_pods
 
     def fits(self, cpu: int, memory: int) -> bool:
         return (
@@ -72,21 +96,31 @@ class NodeInfo:
 
 class NodeSet:
     """Nodes indexed by label: a pod's ``nodeSelector`` narrows the search before the full filters run,
-    which is what keeps scheduling and consolidation cheap on a cluster of hundreds of nodes."""
+    which is what keeps scheduling and consolidation cheap on a cluster of hundreds of nodes.
+
+    A set is built for every scheduling and consolidation pass while pods select on one or two label keys,
+    so a key is indexed only when a selector first asks for it.
+    """
 
     def __init__(self, nodes: list[NodeInfo]) -> None:
         self.nodes = nodes
-        self._by_label: dict[tuple[str, str], list[NodeInfo]] = {}
-        for node in nodes:
-            for item in node.labels.items():
-                self._by_label.setdefault(item, []).append(node)
+        self._by_key: dict[str, dict[str, list[NodeInfo]]] = {}
+
+    def _index(self, key: str) -> dict[str, list[NodeInfo]]:
+        index = self._by_key.get(key)
+        if index is None:
+            index = self._by_key[key] = {}
+            for node in self.nodes:
+                if key in node.labels:
+                    index.setdefault(node.labels[key], []).append(node)
+        return index
 
     def candidates(self, pod: Obj) -> list[NodeInfo]:
         """Nodes carrying every ``nodeSelector`` label (all nodes when the pod has none)."""
         selector = (pod.get("spec") or {}).get("nodeSelector") or {}
         if not selector:
             return self.nodes
-        return min((self._by_label.get((k, str(v)), []) for k, v in selector.items()), key=len)
+        return min((self._index(k).get(str(v), []) for k, v in selector.items()), key=len)
 
 
 def _allocatable(node: Obj) -> tuple[int, int, int]:
@@ -114,6 +148,8 @@ class ClusterState:
     def __init__(self) -> None:
         self.nodes: dict[str, NodeInfo] = {}
         self.pods: dict[PodKey, Obj] = {}
+        self._requests: dict[PodKey, tuple[int, int]] = {}
+        """``requests_of`` each pod in ``pods``: parsed once per stored version of the pod's spec."""
         self.pending: set[PodKey] = set()
         self._orphans: dict[str, set[PodKey]] = {}
         self._observers: list[Callable[[Change], None]] = []
@@ -140,8 +176,8 @@ class ClusterState:
     def _unplace(self, key: PodKey, pod: Obj) -> None:
         node = self.nodes.get(node_name_of(pod))
         if node is not None and key in node.pods:
-            node.pods.discard(key)
-            cpu, mem = requests_of(pod)
+            node.remove_pod(key)
+            cpu, mem = self.requests(pod)
             node.used_cpu -= cpu
             node.used_memory -= mem
         orphans = self._orphans.get(node_name_of(pod))
@@ -154,8 +190,8 @@ class ClusterState:
         if node is None:
             self._orphans.setdefault(name, set()).add(key)
             return
-        node.pods.add(key)
-        cpu, mem = requests_of(pod)
+        node.add_pod(key)
+        cpu, mem = self.requests(pod)
         node.used_cpu += cpu
         node.used_memory += mem
 
@@ -168,7 +204,10 @@ class ClusterState:
         self.pending.discard(key)
         if change.type == DELETED:
             self.pods.pop(key, None)
+            self._requests.pop(key, None)
             return
+        if old is None or old.get("spec") is not pod.get("spec"):
+            self._requests[key] = requests_of(pod)
         self.pods[key] = pod
         if is_terminal(pod):
             return
@@ -200,8 +239,20 @@ class ClusterState:
         info = self.nodes.get(node)
         if info is None:
             return
-        for key in sorted(info.pods):
+        for key in info.sorted_pods():
             yield self.pods[key]
+
+    def requests(self, pod: Obj) -> tuple[int, int]:
+        """``requests_of(pod)``, from the index when ``pod`` is the stored version it holds.
+
+        Packing checks ask this of the same pods thousands of times per pass. The index parses a pod's
+        quantities again only when a write gives it a new spec: stored objects are never changed in place,
+        so a spec that is the same object holds the same requests.
+        """
+        key = pod_key(pod)
+        if self.pods.get(key) is pod:
+            return self._requests[key]
+        return requests_of(pod)
 
     def pending_pods(self) -> list[Obj]:
         return [self.pods[k] for k in sorted(self.pending)]

@@ -16,6 +16,7 @@ within the pool's disruption budgets, one decision per pass):
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 from spotvortex.contracts.disruption_budgets import allowed_disruptions
 from spotvortex.sim.kube.watch import Change
@@ -24,13 +25,19 @@ from spotvortex.sim.world.core import World
 from spotvortex.sim.world.draining import Drainer
 from spotvortex.sim.world.fleet import Fleet
 from spotvortex.sim.world.machines import Machine
-from spotvortex.sim.world.predicates import node_admits, requests_of
+from spotvortex.sim.world.predicates import node_admits
 from spotvortex.sim.world.spot_market import SpotMarket
 from spotvortex.sim.world.state import PODS, NodeInfo, NodeSet, node_name_of
 
 from .nodepools import NodePoolView
 from .provisioner import NODEPOOLS, Claim, Provisioner
 from .settings import KarpenterSettings
+
+Obj = dict[str, Any]
+
+
+def _same_objects(kept: tuple[Obj, ...], now: list[Obj]) -> bool:
+    return len(kept) == len(now) and all(a is b for a, b in zip(kept, now, strict=True))
 
 
 class Disruption:
@@ -54,6 +61,8 @@ class Disruption:
         self._quiet_since: tuple[int, datetime] | None = None
         """(cluster generation, next time a node turns stable) of the last pass that found nothing to do."""
         self._last_replace_check: datetime | None = None
+        self._settled: dict[str, tuple[tuple[Obj, ...], list[NodePoolView]]] = {}
+        """Node -> (its pods, NodePools) when replacing it was ruled out without reading the market."""
         if settings.interruption_handling:
             spot_market.on_notice(self._interrupted)
         world.state.observe(self._on_change)
@@ -218,24 +227,25 @@ class Disruption:
 
     def _fits_elsewhere(self, claim: Claim, placeable: NodeSet) -> bool:
         """Whether every pod of the node would fit on the other placeable nodes (first fit, largest first)."""
-        pods = sorted(self.world.state.pods_on(claim.machine.node_name), key=lambda p: -requests_of(p)[0])
+        pods = sorted(
+            self.world.state.pods_on(claim.machine.node_name), key=lambda p: -self.world.state.requests(p)[0]
+        )
         if not pods:
             return True
         free: dict[str, list[int]] = {}
         for pod in pods:
-            cpu, mem = requests_of(pod)
+            cpu, mem = self.world.state.requests(pod)
             target = None
             for n in placeable.candidates(pod):
                 if n.name == claim.machine.node_name:
                     continue
-                f = free.setdefault(
-                    n.name,
-                    [
+                f = free.get(n.name)
+                if f is None:
+                    f = free[n.name] = [
                         n.allocatable_cpu - n.used_cpu,
                         n.allocatable_memory - n.used_memory,
                         n.allocatable_pods - len(n.pods),
-                    ],
-                )
+                    ]
                 if f[0] >= cpu and f[1] >= mem and f[2] >= 1 and node_admits(pod, n.labels, n.taints):
                     target = f
                     break
@@ -245,11 +255,29 @@ class Disruption:
         return True
 
     def _replace(self, claim: Claim) -> bool:
-        pods = list(self.world.state.pods_on(claim.machine.node_name))
+        """Launch a cheaper node for an on-demand one whose pods would all fit it.
+
+        A node found not worth replacing stays so while its pods and the NodePools are the same objects,
+        if that verdict read no spot price or capacity: on-demand prices do not move.
+        """
+        node = claim.machine.node_name
+        pods = list(self.world.state.pods_on(node))
         if not pods:
             return False
-        pods.sort(key=lambda p: -requests_of(p)[0])
-        choice = self.provisioner.choose(pods[0], pods, self.provisioner.pools())
+        pools = self.provisioner.pools()
+        settled = self._settled.get(node)
+        if settled is not None and settled[1] is pools and _same_objects(settled[0], pods):
+            return False
+        unsorted = tuple(pods)
+        pods.sort(key=lambda p: -self.world.state.requests(p)[0])
+        if self._try_replace(claim, pods, pools):
+            return True
+        if claim.machine.capacity_type != L.SPOT and self.provisioner.plan(pods[0], pods, pools).market_free:
+            self._settled[node] = (unsorted, pools)
+        return False
+
+    def _try_replace(self, claim: Claim, pods: list[Obj], pools: list[NodePoolView]) -> bool:
+        choice = self.provisioner.choose(pods[0], pods, pools)
         if choice is None:
             return False
         pool, offering = choice
@@ -266,7 +294,7 @@ class Disruption:
             offering.shape.max_pods,
         )
         for pod in pods:
-            cpu, mem = requests_of(pod)
+            cpu, mem = self.world.state.requests(pod)
             if cpu > cpu_free or mem > mem_free or slots < 1 or not node_admits(pod, labels, pool.taints):
                 return False
             cpu_free, mem_free, slots = cpu_free - cpu, mem_free - mem, slots - 1
@@ -287,6 +315,7 @@ class Disruption:
             self.drainer.drain(old, "consolidation-replace")
 
     def _terminated(self, machine: Machine) -> None:
+        self._settled.pop(machine.node_name, None)
         old = self._replacing.pop(machine.node_name, None)
         if old is not None and old.terminated is None:
             claim = self.provisioner.by_node.get(old.node_name)

@@ -9,7 +9,7 @@ pool's template labels. Pods are matched against those exact labels with the sch
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from spotvortex.contracts.disruption_budgets import parse_duration
@@ -19,6 +19,8 @@ from spotvortex.sim.world.quantity import cpu_millis, memory_mib
 from spotvortex.sim.world.shapes import Shape
 
 WELL_KNOWN_KEYS = (L.INSTANCE_TYPE, L.ZONE, L.CAPACITY_TYPE)
+OFFERING_KEYS = frozenset(WELL_KNOWN_KEYS)
+"""Node labels whose value comes from the offering rather than from the NodePool."""
 
 
 @dataclass(frozen=True)
@@ -47,15 +49,44 @@ class NodePoolView:
     consolidation_policy: str
     consolidate_after_seconds: float | None
     requirements_key: str = ""  # ``requirements`` as text: a cache key for the offerings they allow
+    _node_labels: dict[tuple[str, str, str], Mapping[str, str]] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
-    def node_labels(self, offering: Offering) -> dict[str, str]:
-        return {
-            **self.labels,
-            L.NODEPOOL: self.name,
-            L.CAPACITY_TYPE: offering.capacity_type,
-            L.INSTANCE_TYPE: offering.shape.name,
-            L.ZONE: offering.zone,
-        }
+    def node_labels(self, offering: Offering) -> Mapping[str, str]:
+        """The labels a node of this offering carries; read-only, built once per offering.
+
+        Provisioning and consolidation match pods against these for every offering many times per pass.
+        """
+        found = self._node_labels.get(offering.key)
+        if found is None:
+            found = self._node_labels[offering.key] = {
+                **self.labels,
+                L.NODEPOOL: self.name,
+                L.CAPACITY_TYPE: offering.capacity_type,
+                L.INSTANCE_TYPE: offering.shape.name,
+                L.ZONE: offering.zone,
+            }
+        return found
+
+    @property
+    def has_limits(self) -> bool:
+        return self.cpu_limit is not None or self.memory_limit is not None
+
+    def may_admit(self, pod: Mapping[str, Any]) -> bool:
+        """False when the pod's ``nodeSelector`` rules out every node this pool could launch.
+
+        A label not taken from the offering has the same value on all of the pool's nodes, so one
+        mismatch there settles it without asking each offering (most pools fail this way for most pods).
+        """
+        selector = (pod.get("spec") or {}).get("nodeSelector") or {}
+        for key, value in selector.items():
+            if key in OFFERING_KEYS:
+                continue
+            have = self.name if key == L.NODEPOOL else self.labels.get(key)
+            if have != value:
+                return False
+        return True
 
     def allows(self, offering: Offering) -> bool:
         """The offering satisfies every requirement (unconstrained keys are free)."""

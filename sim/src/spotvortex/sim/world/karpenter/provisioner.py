@@ -39,6 +39,8 @@ RETRY_SECONDS = 10.0
 MAX_RETRY_SECONDS = 300.0
 PACKING_LOOKAHEAD = 64
 """Pods of the batch considered when sizing one new node (bounds the cost of a large warm start)."""
+PLANS_KEPT = 4096
+"""Launch plans remembered; consolidation asks again about the same unchanged nodes every few passes."""
 
 
 @dataclass
@@ -68,6 +70,30 @@ class Claim:
         self.nominated.add(pod_key(pod))
 
 
+@dataclass
+class LaunchPlan:
+    """What ``choose`` knows about a pod and batch before looking at the market: the NodePools whose nodes
+    could take the pod, the offerings of each whose shape and labels do, and how much of the batch each
+    offering's node would carry. None of that changes while the pods, NodePools and catalogue do not, so
+    it is worked out once per (pod, batch, NodePools) and only prices, capacity and limits are read anew.
+    """
+
+    steps: list[tuple[NodePoolView, list[Offering]]]
+    batch: tuple[Obj, ...]
+    keep: tuple[object, ...]
+    """The objects whose identities key this plan, held so those identities cannot be reused."""
+    packed: dict[tuple[str, str, str, str], int] = field(default_factory=dict)
+
+    @property
+    def market_free(self) -> bool:
+        """Choosing from this plan reads no spot price, spot capacity or NodePool usage: every offering
+        is on-demand and no pool has limits, so the choice is the same whenever it is made."""
+        return all(
+            not pool.has_limits and all(o.capacity_type != L.SPOT for o in offers)
+            for pool, offers in self.steps
+        )
+
+
 class Provisioner:
     """Turns unschedulable pods into capacity."""
 
@@ -93,6 +119,7 @@ class Provisioner:
         self._pools: list[NodePoolView] | None = None
         self._retry_seconds = RETRY_SECONDS
         self._offering_cache: dict[tuple[str, str], list[Offering]] = {}
+        self._plans: dict[tuple[int, ...], LaunchPlan] = {}
         world.store.hub.listen(self._nodepools_changed)
         world.add_reconciler("karpenter-provisioner", self._maybe_batch)
         fleet.on_registered(self._registered)
@@ -111,7 +138,7 @@ class Provisioner:
         for pod in self.world.state.pending_pods():
             if not is_unschedulable(pod) or pod_key(pod) in nominated:
                 continue
-            cpu, mem = requests_of(pod)
+            cpu, mem = self.world.state.requests(pod)
             if any(n.fits(cpu, mem) and node_admits(pod, n.labels, n.taints) for n in nodes):
                 continue
             waiting.append(pod)
@@ -141,7 +168,9 @@ class Provisioner:
 
     def provision(self) -> None:
         self._batch_due = False
-        pods = sorted(self._waiting(), key=lambda p: (-priority_of(p), -requests_of(p)[0], pod_key(p)))
+        pods = sorted(
+            self._waiting(), key=lambda p: (-priority_of(p), -self.world.state.requests(p)[0], pod_key(p))
+        )
         if not pods:
             return
         pools = self.pools()
@@ -172,6 +201,8 @@ class Provisioner:
         )
 
     def _within_limits(self, pool: NodePoolView, shape: Shape, usage: tuple[int, int] | None = None) -> bool:
+        if not pool.has_limits:
+            return True
         cpu, mem = usage or self._usage(pool.name)
         if pool.cpu_limit is not None and cpu + shape.cpu_millis > pool.cpu_limit:
             return False
@@ -204,34 +235,68 @@ class Provisioner:
         )
         return False
 
-    def _packed_cpu(self, pool: NodePoolView, offering: Offering, batch: Sequence[Obj]) -> int:
+    def _packed_cpu(self, plan: LaunchPlan, pool: NodePoolView, offering: Offering) -> int:
+        key = (pool.name, *offering.key)
+        packed = plan.packed.get(key)
+        if packed is None:
+            packed = plan.packed[key] = self._pack(pool, offering, plan.batch)
+        return packed
+
+    def _pack(self, pool: NodePoolView, offering: Offering, batch: Sequence[Obj]) -> int:
+        """Millicores of ``batch`` (at least 1 per pod) that a new node of ``offering`` would carry."""
         labels = pool.node_labels(offering)
         shape = offering.shape
         cpu_free, mem_free, slots = shape.allocatable_cpu_millis, shape.allocatable_memory_mib, shape.max_pods
         packed = 0
         for pod in batch:
-            cpu, mem = requests_of(pod)
+            cpu, mem = self.world.state.requests(pod)
             if cpu <= cpu_free and mem <= mem_free and slots >= 1 and node_admits(pod, labels, pool.taints):
                 cpu_free, mem_free, slots = cpu_free - cpu, mem_free - mem, slots - 1
                 packed += max(cpu, 1)
         return packed
 
-    def choose(
-        self, pod: Obj, batch: Sequence[Obj], pools: Sequence[NodePoolView]
-    ) -> tuple[NodePoolView, Offering] | None:
-        """The (pool, offering) Karpenter would launch for ``pod``, packing as much of ``batch`` as fits."""
-        cpu, mem = requests_of(pod)
-        now = self.world.now
+    def plan(self, pod: Obj, batch: Sequence[Obj], pools: Sequence[NodePoolView]) -> LaunchPlan:
+        """The market-independent part of ``choose`` for these very objects, worked out once.
+
+        Pods are stored objects and NodePool views are frozen, so the same objects mean the same plan.
+        """
+        window = tuple(batch[:PACKING_LOOKAHEAD])
+        views = tuple(pools)
+        key = (id(pod), len(views), *map(id, views), *map(id, window))
+        found = self._plans.get(key)
+        if found is None:
+            if len(self._plans) >= PLANS_KEPT:
+                self._plans.clear()
+            found = self._plans[key] = LaunchPlan(self._fitting(pod, views), window, (pod, views, window))
+        return found
+
+    def _fitting(self, pod: Obj, pools: Sequence[NodePoolView]) -> list[tuple[NodePoolView, list[Offering]]]:
+        """Pools in order, each with the offerings whose node would admit ``pod`` (limits aside)."""
+        cpu, mem = self.world.state.requests(pod)
+        steps = []
         for pool in pools:
-            usage = self._usage(pool.name)  # once per pool, not once per offering
-            candidates = [
+            if not pool.may_admit(pod):
+                continue
+            offers = [
                 o
                 for o in self._offerings(pool)
                 if o.shape.allocatable_cpu_millis >= cpu
                 and o.shape.allocatable_memory_mib >= mem
                 and node_admits(pod, pool.node_labels(o), pool.taints)
-                and self._within_limits(pool, o.shape, usage)
             ]
+            if offers:
+                steps.append((pool, offers))
+        return steps
+
+    def choose(
+        self, pod: Obj, batch: Sequence[Obj], pools: Sequence[NodePoolView]
+    ) -> tuple[NodePoolView, Offering] | None:
+        """The (pool, offering) Karpenter would launch for ``pod``, packing as much of ``batch`` as fits."""
+        plan = self.plan(pod, batch, pools)
+        now = self.world.now
+        for pool, offers in plan.steps:
+            usage = self._usage(pool.name) if pool.has_limits else None  # once per pool, not per offering
+            candidates = [o for o in offers if self._within_limits(pool, o.shape, usage)]
             if not candidates:
                 continue
             spot = [o for o in candidates if o.capacity_type == L.SPOT]
@@ -242,7 +307,7 @@ class Provisioner:
                     price = self.world.market.price(o.shape.name, o.zone, o.capacity_type, now)
                     if price is None:
                         continue
-                    scored.append((price / self._packed_cpu(pool, o, batch[:PACKING_LOOKAHEAD]), o.key, o))
+                    scored.append((price / self._packed_cpu(plan, pool, o), o.key, o))
                 for _, _, offering in sorted(scored):
                     if offering.capacity_type == L.SPOT and not self.spot_has_capacity(offering):
                         continue
@@ -275,8 +340,11 @@ class Provisioner:
             offering.zone,
             offering.capacity_type,
             OWNER_PREFIX + pool.name,
-            labels=pool.node_labels(offering)
-            | {"karpenter.sh/registered": "true", "karpenter.sh/initialized": "true"},
+            labels={
+                **pool.node_labels(offering),
+                "karpenter.sh/registered": "true",
+                "karpenter.sh/initialized": "true",
+            },
             taints=[dict(t) for t in pool.taints],
             latency_seconds=self.settings.launch_seconds,
         )
