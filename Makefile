@@ -10,7 +10,7 @@ export UV_PROJECT_ENVIRONMENT := $(VENV)
 STAMP := $(VENV)/.synced
 PYPROJECTS := pyproject.toml $(wildcard libs/*/pyproject.toml services/*/pyproject.toml sim/pyproject.toml)
 PY_SOURCES := libs services sim tests benchmarks
-TYPED_CORES := libs/contracts/src libs/runtime/src libs/cli/src sim/src services/collector/src services/inference/src services/gates/src services/router/src services/drainer/src
+TYPED_CORES := libs/contracts/src libs/runtime/src libs/aws/src libs/cli/src sim/src services/collector/src services/inference/src services/gates/src services/router/src services/drainer/src
 
 .PHONY: setup run test lint typecheck unit bench docs lock clean help
 

@@ -101,5 +101,5 @@ def test_irsa_roles_are_annotated_on_the_aws_callers_only(overlay: str) -> None:
         for sa in of_kind(resources, "ServiceAccount")
         if "eks.amazonaws.com/role-arn" in (sa["metadata"].get("annotations") or {})
     }
-    expected = {"spotvortex-collector"} | ({"spotvortex-router"} if overlay == "asg-enforce" else set())
-    assert annotated == expected
+    asg = {"spotvortex-router", "spotvortex-drainer"} if overlay == "asg-enforce" else set()
+    assert annotated == {"spotvortex-collector"} | asg

@@ -1,4 +1,5 @@
-"""Auto Scaling steering and the replacement-first shift, through aioboto3 against the project's AWS emulator."""
+"""Auto Scaling steering (the router's) and the replacement-first shift (the shared client the drainer uses),
+through aioboto3 against the project's AWS emulator."""
 
 from __future__ import annotations
 
@@ -7,11 +8,10 @@ from collections.abc import AsyncIterator
 import msgspec
 import pytest
 
+from spotvortex.aws import AsgConfig, AsgError, AsgGroupView, Preparation, classify, instance_id, plan_undo
 from spotvortex.contracts.enums import CapacityType
-from spotvortex.router.asg import AsgError, AsgGroupView, classify, instance_id, on_demand_percentage
-from spotvortex.router.asg_api import AsgApi
-from spotvortex.router.asg_shift import Preparation, plan_undo
-from spotvortex.router.config import AsgConfig
+from spotvortex.router.asg import on_demand_percentage
+from spotvortex.router.asg_api import AsgSteering
 from spotvortex.sim.aws import AwsEmulator
 
 from .asg_support import Groups, emulator, group, session, twins
@@ -57,11 +57,11 @@ async def aws(backend: Groups) -> AsyncIterator[AwsEmulator]:
 
 
 @pytest.fixture
-def api(aws: AwsEmulator) -> AsgApi:
-    return AsgApi(CONFIG, region="us-east-1", endpoint_url=aws.url, session=session())
+def api(aws: AwsEmulator) -> AsgSteering:
+    return AsgSteering(CONFIG, region="us-east-1", endpoint_url=aws.url, session=session())
 
 
-async def test_twins_are_found_by_our_tags_and_by_the_eks_capacity_tag(api: AsgApi) -> None:
+async def test_twins_are_found_by_our_tags_and_by_the_eks_capacity_tag(api: AsgSteering) -> None:
     web = await api.groups("web")
     assert (web.spot and web.spot.name, web.on_demand and web.on_demand.name) == (
         "web-spot-asg",
@@ -79,7 +79,7 @@ async def test_twins_are_found_by_our_tags_and_by_the_eks_capacity_tag(api: AsgA
 
 
 async def test_a_pool_without_groups_or_with_a_lone_twin_is_a_clear_error(
-    api: AsgApi, aws: AwsEmulator
+    api: AsgSteering, aws: AwsEmulator
 ) -> None:
     with pytest.raises(AsgError, match=r"no Auto Scaling group tagged spotvortex\.io/pool=nothing"):
         await api.groups("nothing")
@@ -96,7 +96,7 @@ async def test_a_pool_without_groups_or_with_a_lone_twin_is_a_clear_error(
 
 
 async def test_a_mixed_group_gets_the_on_demand_percentage_of_the_target(
-    api: AsgApi, aws: AwsEmulator, backend: Groups
+    api: AsgSteering, aws: AwsEmulator, backend: Groups
 ) -> None:
     [op] = await api.steer("api", 0.45, apply=True)
     assert backend.group("api-mixed").on_demand_percentage_above_base == 55
@@ -108,13 +108,13 @@ async def test_a_mixed_group_gets_the_on_demand_percentage_of_the_target(
     assert on_demand_percentage(0.333) == 67
 
 
-async def test_twins_need_no_steering_call(api: AsgApi, aws: AwsEmulator) -> None:
+async def test_twins_need_no_steering_call(api: AsgSteering, aws: AwsEmulator) -> None:
     assert await api.steer("web", 0.2, apply=True) == []
     assert aws.audit.count_mutations() == 0
 
 
 async def test_prepare_clamps_at_max_size_and_says_how_many(
-    api: AsgApi, aws: AwsEmulator, backend: Groups
+    api: AsgSteering, aws: AwsEmulator, backend: Groups
 ) -> None:
     prep = await api.prepare("batch", 3, CapacityType.ON_DEMAND)
     assert (prep.group, prep.requested, prep.prepared) == ("eks-batch-od-3c4d", 3, 1)
@@ -124,7 +124,9 @@ async def test_prepare_clamps_at_max_size_and_says_how_many(
     assert aws.audit.count_mutations(action="SetDesiredCapacity") == 1  # a full group gets no call
 
 
-async def test_replacement_first_prepare_ready_retire(api: AsgApi, aws: AwsEmulator, backend: Groups) -> None:
+async def test_replacement_first_prepare_ready_retire(
+    api: AsgSteering, aws: AwsEmulator, backend: Groups
+) -> None:
     prep = await api.prepare("web", 2, CapacityType.ON_DEMAND)
     assert (prep.desired_before, prep.desired_after) == (1, 3)
     assert backend.group("web-od-asg").desired_capacity == 3
@@ -155,7 +157,7 @@ async def test_replacement_first_prepare_ready_retire(api: AsgApi, aws: AwsEmula
     assert all(e.params["ShouldDecrementDesiredCapacity"] == "true" for e in terminations)
 
 
-async def test_undo_gives_back_the_unused_part(api: AsgApi, aws: AwsEmulator, backend: Groups) -> None:
+async def test_undo_gives_back_the_unused_part(api: AsgSteering, aws: AwsEmulator, backend: Groups) -> None:
     prep = await api.prepare("web", 3, CapacityType.ON_DEMAND)
     assert backend.group("web-od-asg").desired_capacity == 4
     used_one = msgspec.structs.replace(prep, used=1)  # one drained node took its replacement
@@ -183,7 +185,7 @@ def test_undo_counts_what_cluster_autoscaler_already_took_back() -> None:
 
 
 async def test_shadow_plans_everything_and_mutates_nothing(
-    api: AsgApi, aws: AwsEmulator, backend: Groups
+    api: AsgSteering, aws: AwsEmulator, backend: Groups
 ) -> None:
     [op] = await api.steer("api", 0.7, apply=False)
     assert op.after == "30"

@@ -16,7 +16,7 @@ from spotvortex.collector.config import CollectorConfig
 from spotvortex.collector.index import ClusterIndex, Key
 from spotvortex.collector.market import MarketWindow
 from spotvortex.collector.records import NodeRecord, Obj
-from spotvortex.collector.snapshot import Trigger, build_snapshot
+from spotvortex.collector.snapshot import PoolPart, Trigger, finish_snapshot, pool_part
 from spotvortex.contracts.market import MarketCapacity, MarketInterruption, MarketPrice, MarketRebalance
 from spotvortex.contracts.telemetry import PoolTelemetry
 
@@ -53,6 +53,7 @@ class Collector:
         self.index = ClusterIndex(self.config)
         self.market = MarketWindow(self.config.window_seconds, self.config.on_demand_prices)
         self.notices = Notices()
+        self._parts: dict[str, tuple[tuple[int, frozenset[str]], PoolPart | None]] = {}
 
     # -- cluster -----------------------------------------------------------------------------------------
 
@@ -122,16 +123,28 @@ class Collector:
     # -- snapshots ---------------------------------------------------------------------------------------
 
     def snapshot(self, pool: str, now: datetime, trigger: Trigger = "cadence") -> PoolTelemetry | None:
-        """The pool at ``now``; ``None`` when it has no nodes. Reads only; :meth:`prune` frees memory."""
-        return build_snapshot(
-            cluster=self.cluster,
-            pool=pool,
-            now=now,
-            trigger=trigger,
-            index=self.index,
-            market=self.market,
-            pending=lambda node: self._pending(node, now),
-        )
+        """The pool at ``now``; ``None`` when it has no nodes. :meth:`prune` frees memory.
+
+        The pool's cluster side is rebuilt only when the index changed or the pool's noticed nodes did (a
+        notice ages out with time, not with an event); the market side is read at ``now`` every time.
+        """
+        noticed = frozenset(n.name for n in self.index.pool_nodes(pool) if self._pending(n, now))
+        key = (self.index.generation, noticed)
+        cached = self._parts.get(pool)
+        if cached is not None and cached[0] == key:
+            part = cached[1]
+        else:
+            part = pool_part(
+                cluster=self.cluster,
+                pool=pool,
+                now=now,
+                index=self.index,
+                pending=lambda node: node.name in noticed,
+            )
+            self._parts[pool] = (key, part)
+        if part is None:
+            return None
+        return finish_snapshot(part, now=now, trigger=trigger, index=self.index, market=self.market)
 
     def prune(self, now: datetime) -> None:
         """Forget market data and notices no snapshot at ``now`` or later can show."""

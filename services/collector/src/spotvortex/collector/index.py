@@ -64,6 +64,8 @@ class ClusterIndex:
         self._node_by_instance: dict[str, str] = {}
         self.cluster_nodes = 0
         self.cluster_draining = 0
+        self.generation = 0
+        """Counts every change applied: a snapshot built at one generation holds until the next."""
 
     # -- writes ------------------------------------------------------------------------------------------
 
@@ -71,6 +73,7 @@ class ClusterIndex:
         """Apply one watch event (``ADDED``, ``MODIFIED``, ``DELETED``; anything else is ignored)."""
         if event_type not in (ADDED, MODIFIED, DELETED):
             return
+        self.generation += 1
         deleted = event_type == DELETED
         if kind == L.NODE:
             self._node(obj, deleted)
@@ -94,6 +97,7 @@ class ClusterIndex:
         }
         store = stores[kind]
         gone = [k for k in store if k not in keep]
+        self.generation += bool(gone)
         for key in gone:
             if kind == L.NODE:
                 self._drop_node(key)

@@ -100,17 +100,21 @@ def _nodepool_info(rec: NodePoolRecord, nodes: list[NodeRecord]) -> NodePoolInfo
     )
 
 
-def build_snapshot(
-    *,
-    cluster: str,
-    pool: str,
-    now: datetime,
-    trigger: Trigger,
-    index: ClusterIndex,
-    market: MarketWindow,
-    pending: IsPending,
-) -> PoolTelemetry | None:
-    """The pool's telemetry, or ``None`` when the pool has no nodes (nothing to decide about)."""
+@dataclass(frozen=True)
+class PoolPart:
+    """Everything a pool's snapshot takes from the cluster index: the telemetry without its time, trigger and
+    market, and which instance types and zones its market covers. It changes only when the index does (or
+    the pool's set of noticed nodes), so the collector keeps it between snapshots of an unchanged pool."""
+
+    template: PoolTelemetry
+    market_types: list[str]
+    market_zones: list[str]
+
+
+def pool_part(
+    *, cluster: str, pool: str, now: datetime, index: ClusterIndex, pending: IsPending
+) -> PoolPart | None:
+    """The cluster side of the pool's telemetry; ``None`` when the pool has no nodes."""
     nodes = index.pool_nodes(pool)
     if not nodes:
         return None
@@ -183,19 +187,12 @@ def build_snapshot(
     nodepools = index.pool_nodepools(pool)
     market_types = sorted(set(instance_types).union(*(np.instance_types for np in nodepools)))
     market_zones = sorted(set(zones).union(*(np.zones for np in nodepools)))
-    series: list[MarketSeries] = []
-    for itype in market_types:
-        for zone in market_zones:
-            found = market.series(itype, zone, now)
-            if found is not None:
-                series.append(found)
     provisioners = [n.provisioner.value for n in nodes if n.provisioner is not None]
-    return PoolTelemetry(
+    template = PoolTelemetry(
         cluster=cluster,
         pool=pool,
         time=now,
         provisioner=Provisioner(_most_common(provisioners) or Provisioner.KARPENTER),
-        trigger=trigger,
         nodes=counts,
         current_spot_ratio=ratio(counts.spot, counts.total),
         instance_types=instance_types,
@@ -204,10 +201,45 @@ def build_snapshot(
         utilisation=usage,
         workload=workload,
         safety=safety,
-        market=series,
-        window_seconds=int(market.window.total_seconds()),
         nodepools=[_nodepool_info(np, nodes) for np in nodepools],
-        cluster_nodes=index.cluster_nodes,
-        cluster_draining=index.cluster_draining,
         noticed_nodes=sorted(n.name for n in nodes if pending(n)),
     )
+    return PoolPart(template, market_types, market_zones)
+
+
+def finish_snapshot(
+    part: PoolPart, *, now: datetime, trigger: Trigger, index: ClusterIndex, market: MarketWindow
+) -> PoolTelemetry:
+    """The pool's telemetry at ``now``: its cluster part with the time, the trigger and the market."""
+    series: list[MarketSeries] = []
+    for itype in part.market_types:
+        for zone in part.market_zones:
+            found = market.series(itype, zone, now)
+            if found is not None:
+                series.append(found)
+    return msgspec.structs.replace(
+        part.template,
+        time=now,
+        trigger=trigger,
+        market=series,
+        window_seconds=int(market.window.total_seconds()),
+        cluster_nodes=index.cluster_nodes,
+        cluster_draining=index.cluster_draining,
+    )
+
+
+def build_snapshot(
+    *,
+    cluster: str,
+    pool: str,
+    now: datetime,
+    trigger: Trigger,
+    index: ClusterIndex,
+    market: MarketWindow,
+    pending: IsPending,
+) -> PoolTelemetry | None:
+    """The pool's telemetry, or ``None`` when the pool has no nodes (nothing to decide about)."""
+    part = pool_part(cluster=cluster, pool=pool, now=now, index=index, pending=pending)
+    if part is None:
+        return None
+    return finish_snapshot(part, now=now, trigger=trigger, index=index, market=market)

@@ -11,6 +11,7 @@ from typing import Annotated
 
 import msgspec
 
+from spotvortex.aws.config import AsgConfig, AwsEndpoint
 from spotvortex.contracts import DrainJob
 from spotvortex.drainer.backoff import BackoffPolicy
 from spotvortex.drainer.pods import PodPolicy
@@ -33,6 +34,9 @@ class DrainerConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fi
     ``replacement_timeout_seconds`` bounds the wait for replacement capacity (never past the job's
     deadline); ``reschedule_timeout_seconds`` bounds the wait, once a node is empty, for the evicted pods'
     controllers to run their replacements elsewhere (``None``: until the deadline; 0: look once).
+
+    ``asg`` finds a pool's twin Auto Scaling groups by the same tags as the router's ``router.asg``: set
+    both alike. It is read only when ``aws.enabled``.
     """
 
     max_concurrent_jobs: Annotated[int, msgspec.Meta(ge=1, le=64)] = 4
@@ -55,6 +59,7 @@ class DrainerConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fi
     placeholder_priority_class_name: str = ""
     placeholder_image: Annotated[str, msgspec.Meta(min_length=1)] = PLACEHOLDER_IMAGE
     reschedule_timeout_seconds: Annotated[float, msgspec.Meta(ge=0)] | None = None
+    asg: AsgConfig = AsgConfig()
 
     def grace_period_for(self, job: DrainJob) -> int:
         """The grace period sent with every eviction of ``job``: the job's own, unless it asks for 0."""
@@ -85,6 +90,15 @@ class DrainerConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fi
         )
 
 
+class DrainerAwsSettings(AwsEndpoint, frozen=True, kw_only=True):
+    """Off by default: Cluster Autoscaler and managed node group pools are then drained without waiting for
+    replacement capacity. On, their twin Auto Scaling groups bring it up (``region`` defaults to the
+    service's); that needs the drainer's own IAM role in ``enforce``."""
+
+    enabled: bool = False
+
+
 class DrainerSettings(ServiceSettings, frozen=True, kw_only=True):
     drainer: DrainerConfig = DrainerConfig()
     kube: KubeSettings = KubeSettings()
+    aws: DrainerAwsSettings = DrainerAwsSettings()

@@ -71,6 +71,8 @@ class JobRun(ReplaceSteps, EvictSteps):
                 await self._give_up(i, step.reason)
             case StepKind.RELEASE:
                 await self._release(i)
+            case StepKind.GIVE_BACK:
+                await self._give_back()
             case StepKind.CORDON:
                 await self._cordon(i)
             case StepKind.EVICT:
@@ -137,25 +139,32 @@ class JobRun(ReplaceSteps, EvictSteps):
             return
         evicting = plan.evicted_manifests(pods)
         owners = await owner_baseline(self._api, evicting)
-        now, provider = self._clock.now(), self._provider()
-        if job.replacement_first and evicting and provider is not None:
-            handles = provider.plan(job, name, evicting)
-            until = now + timedelta(seconds=self._config.replacement_timeout_seconds)
-            await self._save(
-                lambda r: jobs.request_replacement(
-                    r,
-                    i,
-                    was_unschedulable=node.unschedulable,
-                    handles=handles,
-                    until=until,
-                    now=now,
-                    owners=owners,
-                )
-            )
-            return
+        provider = self._provider()
         notes = []
-        if job.replacement_first and evicting:
+        if job.replacement_first and evicting and provider is not None:
+            way, note = await self._scale_up(i, provider)
+            if way == "abandoned":
+                return
+            if way == "replace":
+                handles = provider.plan(self.record, name, evicting)
+                now = self._clock.now()
+                until = now + timedelta(seconds=self._config.replacement_timeout_seconds)
+                await self._save(
+                    lambda r: jobs.request_replacement(
+                        r,
+                        i,
+                        was_unschedulable=node.unschedulable,
+                        handles=handles,
+                        until=until,
+                        now=now,
+                        owners=owners,
+                    )
+                )
+                return
+            notes.append(note)
+        elif job.replacement_first and evicting:
             notes.append(f"replacement not awaited: no replacement provider for {job.provisioner}")
+        now = self._clock.now()
         await self._save(
             lambda r: jobs.begin(
                 r, i, was_unschedulable=node.unschedulable, now=now, owners=owners, notes=notes

@@ -12,6 +12,7 @@ import asyncio
 import logging
 from datetime import datetime
 
+from spotvortex.aws.autoscaling import AsgApi
 from spotvortex.contracts import Provisioner
 from spotvortex.drainer.config import DrainerSettings
 from spotvortex.drainer.drain import JobRun
@@ -22,6 +23,7 @@ from spotvortex.drainer.metrics import DrainerMetrics
 from spotvortex.drainer.provider import ReplacementProvider
 from spotvortex.drainer.recorder import EventRecorder
 from spotvortex.drainer.store import JobStore
+from spotvortex.drainer.twins import AsgTwins
 from spotvortex.drainer.waits import NodeLocks, sleep_unless
 from spotvortex.runtime.clock import Clock
 from spotvortex.runtime.publisher import Publisher
@@ -33,12 +35,27 @@ def priority(emergency: bool, time: datetime, job_id: str) -> tuple[bool, dateti
 
 
 def replacement_providers(
-    api: ClusterApi, settings: DrainerSettings
+    api: ClusterApi, settings: DrainerSettings, asg: AsgApi | None = None
 ) -> dict[Provisioner, ReplacementProvider]:
-    """Who brings up replacement capacity, per provisioner; a provisioner missing here is drained without
-    waiting for it (an Auto Scaling group provider for Cluster Autoscaler and managed node groups plugs in
-    here)."""
-    return {Provisioner.KARPENTER: KarpenterPlaceholders(api, settings.drainer.placeholder_policy())}
+    """Who brings up replacement capacity, per provisioner: Karpenter's placeholders, and with ``asg`` (the
+    drainer's ``aws.enabled``) the twin Auto Scaling groups of Cluster Autoscaler and managed node group
+    pools. A provisioner missing here is drained without waiting for replacement capacity."""
+    providers: dict[Provisioner, ReplacementProvider] = {
+        Provisioner.KARPENTER: KarpenterPlaceholders(api, settings.drainer.placeholder_policy())
+    }
+    if asg is not None:
+        twins = AsgTwins(asg, api)
+        providers[Provisioner.MANAGED_NODEGROUP] = twins
+        providers[Provisioner.CLUSTER_AUTOSCALER] = twins
+    return providers
+
+
+def auto_scaling(settings: DrainerSettings) -> AsgApi | None:
+    """The Auto Scaling client when the drainer's ``aws.enabled``; it sends nothing until a job needs it."""
+    aws = settings.aws
+    if not aws.enabled:
+        return None
+    return AsgApi(settings.drainer.asg, region=aws.region or settings.region, endpoint_url=aws.endpoint_url)
 
 
 class Executor:
@@ -72,10 +89,11 @@ class Executor:
     async def run(self, stop: asyncio.Event) -> None:
         """Resume the active jobs, then start queued jobs as capacity allows, until ``stop``."""
         cluster = ClusterApi(self._settings.kube, conflict_attempts=self._settings.drainer.conflict_attempts)
+        asg = auto_scaling(self._settings)
         try:
             await self._resume(stop)
             while not stop.is_set():
-                self._launch(cluster, stop)
+                self._launch(cluster, asg, stop)
                 await self._wait(stop)
         finally:
             await self._finish_running()
@@ -94,7 +112,7 @@ class Executor:
                 self.submit(record)
             return
 
-    def _launch(self, cluster: ClusterApi, stop: asyncio.Event) -> None:
+    def _launch(self, cluster: ClusterApi, asg: AsgApi | None, stop: asyncio.Event) -> None:
         limit = self._settings.drainer.max_concurrent_jobs
         for job_id in sorted(self._queued, key=lambda j: priority(*self._queued[j], j)):
             emergency, _ = self._queued[job_id]
@@ -102,12 +120,14 @@ class Executor:
             if not emergency and ordinary >= limit:
                 break  # sorted: only ordinary jobs follow
             del self._queued[job_id]
-            task = asyncio.create_task(self._run_job(job_id, cluster, stop), name=f"drain-{job_id}")
+            task = asyncio.create_task(self._run_job(job_id, cluster, asg, stop), name=f"drain-{job_id}")
             self._running[job_id] = (task, emergency)
         self._metrics.jobs_running.set(len(self._running))
 
-    async def _run_job(self, job_id: str, cluster: ClusterApi, stop: asyncio.Event) -> None:
-        providers = replacement_providers(cluster, self._settings)
+    async def _run_job(
+        self, job_id: str, cluster: ClusterApi, asg: AsgApi | None, stop: asyncio.Event
+    ) -> None:
+        providers = replacement_providers(cluster, self._settings, asg)
         events = EventRecorder(cluster, self._clock, self._log, instance=self._settings.instance)
         try:
             while not stop.is_set():

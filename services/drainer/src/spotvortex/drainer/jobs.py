@@ -16,7 +16,13 @@ effect is idempotent, so whoever reads the record after a crash knows exactly wh
 - a node is ``done`` before its result is published, and ``published`` only after JetStream confirmed it;
   the result's fact id de-duplicates a publish repeated across a crash;
 - a job whose nodes are all published is closed: a redelivered or replayed job is acknowledged without a
-  single Kubernetes call.
+  single Kubernetes call;
+- a job whose replacements come from an Auto Scaling group shares one scale-up between its nodes: the
+  planned :class:`~spotvortex.aws.Preparation` is stored in the record *before* the desired capacity is
+  raised (raising sets an absolute value, so a resumed job never adds a second k); each node that waits for
+  a replacement takes one of its ``prepared`` slots (a node left without one is ``abandoned`` at once), its
+  request is kept until the node is done (a drained node's instance is then retired), and once every node
+  is done the unused part is given back before the job closes.
 
 Everything here is pure: time is passed in, and the adapter performs what :func:`next_step` asks for.
 """
@@ -30,6 +36,7 @@ from typing import Literal
 
 import msgspec
 
+from spotvortex.aws.shift import Preparation
 from spotvortex.contracts import DrainJob, Mode
 from spotvortex.contracts.actuation import DrainOutcome
 from spotvortex.drainer.modes import effective_mode
@@ -79,13 +86,17 @@ class NodeRecord(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class JobRecord(msgspec.Struct, frozen=True, kw_only=True):
-    """``mode`` is the stricter of the job's and the drainer's mode when the job was accepted."""
+    """``mode`` is the stricter of the job's and the drainer's mode when the job was accepted.
+
+    ``preparation`` is the Auto Scaling scale-up the job's nodes share (``None`` for providers that ask per
+    node, like Karpenter's placeholders), stored before the target group's desired capacity is raised."""
 
     job: DrainJob
     mode: Mode
     accepted_at: datetime
     nodes: list[NodeRecord]
     finished_at: datetime | None = None
+    preparation: Preparation | None = None
 
     @property
     def job_id(self) -> str:
@@ -99,6 +110,37 @@ class JobRecord(msgspec.Struct, frozen=True, kw_only=True):
     @property
     def finished(self) -> bool:
         return self.finished_at is not None
+
+    @property
+    def releases_after_drain(self) -> bool:
+        """The replacement is released when the node is done, not before the cordon: an emergency keeps its
+        request while it drains, and a group's scale-up is handed over by retiring the drained instance."""
+        return self.job.emergency or self.preparation is not None
+
+    @property
+    def slots_taken(self) -> int:
+        """Nodes that took one of the scale-up's replacements (they recorded handles)."""
+        return sum(1 for node in self.nodes if node.replacement)
+
+    @property
+    def slots_left(self) -> int:
+        """Replacements of the scale-up no node has taken yet; 0 without a scale-up."""
+        return 0 if self.preparation is None else max(0, self.preparation.prepared - self.slots_taken)
+
+    @property
+    def replacements_used(self) -> int:
+        """Replacements drained nodes moved their pods to: the part of the scale-up that stays."""
+        return sum(1 for node in self.nodes if node.replacement and node.outcome == "drained")
+
+    @property
+    def give_back_due(self) -> bool:
+        """Every node is done and released, and the scale-up's unused part has not been given back yet."""
+        return (
+            self.preparation is not None
+            and not self.preparation.undone
+            and all(node.outcome is not None for node in self.nodes)
+            and not any(self.unreleased(i) for i in range(len(self.nodes)))
+        )
 
 
 class Admission(StrEnum):
@@ -137,7 +179,8 @@ class StepKind(StrEnum):
     SKIP = "skip"  # finish the node without touching it
     REPLACE = "replace"  # ask for replacement capacity, wait until it is Ready (an emergency does not wait)
     GIVE_UP = "give-up"  # the replacement was not Ready in time: the node ends abandoned, never cordoned
-    RELEASE = "release"  # withdraw the replacement request (delete the placeholders)
+    RELEASE = "release"  # withdraw the replacement request (delete the placeholders, retire the instance)
+    GIVE_BACK = "give-back"  # lower the target group by the part of the job's scale-up no node used
     CORDON = "cordon"
     EVICT = "evict"
     ROLL_BACK = "roll-back"  # uncordon if this job cordoned, then report why
@@ -157,14 +200,17 @@ def next_step(record: JobRecord, now: datetime, service_mode: Mode = Mode.ENFORC
 
     Nodes go strictly in the job's order. Past the deadline a node not yet started is skipped, a node
     waiting for its replacement is given up and a node in progress is rolled back. A replacement is
-    released as soon as the job stops waiting for it (an emergency keeps it until the node is done), and
-    always before the node's result is published. ``service_mode`` is the drainer's mode *now*: if it
+    released as soon as the job stops waiting for it (an emergency, and a group's scale-up, keep it until
+    the node is done), and always before the node's result is published. A scale-up's unused part is given
+    back once every node is done, before the last result is published. ``service_mode`` is the drainer's mode *now*: if it
     became stricter than the record's, no node is started and a node in progress is abandoned as it is,
     because a shadow or observe drainer sends no mutating request at all, not even an uncordon or the
     deletion of a placeholder.
     """
     mode = effective_mode(record.mode, service_mode)
     late = now >= record.job.deadline
+    if mode is Mode.ENFORCE and record.give_back_due:
+        return Step(kind=StepKind.GIVE_BACK)
     for i, node in enumerate(record.nodes):
         if node.published:
             continue
@@ -190,7 +236,7 @@ def next_step(record: JobRecord, now: datetime, service_mode: Mode = Mode.ENFORC
             )
         if node.phase == "replacing":
             return _replacing_step(record, i, now)
-        if record.unreleased(i) and not record.job.emergency:
+        if record.unreleased(i) and not record.releases_after_drain:
             return Step(kind=StepKind.RELEASE, node=i)
         if node.phase == "rolling-back":
             return Step(kind=StepKind.ROLL_BACK, node=i, reason=node.rollback_reason)
@@ -309,14 +355,36 @@ def replaced(record: JobRecord, i: int, *, now: datetime, ready: bool, note: str
     )
 
 
-def released(record: JobRecord, i: int) -> JobRecord:
-    """Node ``i``'s replacement request is withdrawn (its placeholders deleted)."""
+def released(record: JobRecord, i: int, note: str = "") -> JobRecord:
+    """Node ``i``'s replacement request is withdrawn (its placeholders deleted) or handed over (its instance
+    retired); ``note`` goes to the node's result (to its detail when the node is already done)."""
     node = record.nodes[i]
     if not node.replacement:
         raise TransitionError(f"node {node.node} has no replacement to release")
     if node.phase == "replacing":
         raise TransitionError(f"node {node.node} is still waiting for its replacement")
-    return _with_node(record, i, msgspec.structs.replace(node, replacement_released=True))
+    changed = msgspec.structs.replace(node, replacement_released=True)
+    if note and node.outcome is not None:
+        changed = msgspec.structs.replace(changed, detail="; ".join(p for p in (node.detail, note) if p))
+    elif note:
+        changed = msgspec.structs.replace(changed, notes=[*node.notes, note])
+    return _with_node(record, i, changed)
+
+
+def prepared(record: JobRecord, preparation: Preparation) -> JobRecord:
+    """Store the job's scale-up before it is made; one already stored wins (a resumed job never re-plans)."""
+    if record.preparation is not None:
+        return record
+    return msgspec.structs.replace(record, preparation=preparation)
+
+
+def gave_back(record: JobRecord, preparation: Preparation) -> JobRecord:
+    """The scale-up's unused part was given back (``preparation`` marked undone, with what was used)."""
+    if record.preparation is None:
+        raise TransitionError(f"job {record.job_id} has no scale-up to give back")
+    if not preparation.undone:
+        raise TransitionError(f"job {record.job_id}: the scale-up given back must be marked undone")
+    return msgspec.structs.replace(record, preparation=preparation)
 
 
 def cordoned(record: JobRecord, i: int) -> JobRecord:
@@ -371,7 +439,7 @@ def begin_rollback(record: JobRecord, i: int, reason: str, *, now: datetime, blo
 _OUTCOME_FROM: dict[str, tuple[NodePhase, ...]] = {
     "would-drain": ("pending",),
     "skipped": ("pending", "replacing", "cordoning", "evicting"),
-    "abandoned": ("replacing",),
+    "abandoned": ("pending", "replacing"),  # pending: the group could not be scaled up for this node
     "drained": ("evicting",),
     "rolled-back": ("rolling-back",),
     "failed": ("pending", "replacing", "cordoning", "evicting", "rolling-back"),

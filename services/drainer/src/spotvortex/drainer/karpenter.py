@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from spotvortex.contracts import DrainJob
+from spotvortex.drainer.jobs import JobRecord
 from spotvortex.drainer.kubeapi import ClusterApi
 from spotvortex.drainer.provider import Pods
 from spotvortex.drainer.replacement import (
@@ -33,15 +34,16 @@ class KarpenterPlaceholders:
     def name(self) -> str:
         return "karpenter placeholders"
 
-    def plan(self, job: DrainJob, node: str, pods: Pods) -> list[str]:
-        return [p["metadata"]["name"] for p in placeholder_pods(job, node, pods, self._policy)]
+    def plan(self, record: JobRecord, node: str, pods: Pods) -> list[str]:
+        return [p["metadata"]["name"] for p in placeholder_pods(record.job, node, pods, self._policy)]
 
     async def _existing(self, job: DrainJob, node: str) -> list[str]:
         listed = await self._api.pods_in(self._policy.namespace, placeholder_selector(job.job_id, node))
         return [str(p["metadata"]["name"]) for p in listed]
 
-    async def request(self, job: DrainJob, node: str, pods: Pods, handles: Sequence[str]) -> list[str]:
+    async def request(self, record: JobRecord, node: str, pods: Pods, handles: Sequence[str]) -> list[str]:
         """Create the recorded placeholders that are missing, for the pods still to be evicted."""
+        job = record.job
         existing = set(await self._existing(job, node))
         wanted = [
             p for p in placeholder_pods(job, node, pods, self._policy) if p["metadata"]["name"] in handles
@@ -51,7 +53,8 @@ class KarpenterPlaceholders:
                 await self._api.create_pod(manifest)
         return sorted(existing & set(handles) | {p["metadata"]["name"] for p in wanted})
 
-    async def check(self, job: DrainJob, node: str, handles: Sequence[str]) -> Readiness:
+    async def check(self, record: JobRecord, node: str, handles: Sequence[str]) -> Readiness:
+        job = record.job
         listed = await self._api.pods_in(self._policy.namespace, placeholder_selector(job.job_id, node))
         ours = [p for p in listed if p["metadata"]["name"] in handles]
         nodes = []
@@ -61,8 +64,9 @@ class KarpenterPlaceholders:
                 nodes.append(found)
         return replacement_readiness(ours, nodes, str(job.target_capacity_type), expected=handles)
 
-    async def release(self, job: DrainJob, node: str, handles: Sequence[str], *, drained: bool) -> None:
+    async def release(self, record: JobRecord, node: str, handles: Sequence[str], *, drained: bool) -> str:
         """Delete every placeholder of the node's drain that exists. Each carries the job's and the node's
         labels from its creation, so the listing finds all of them, recorded or not."""
-        for name in sorted(await self._existing(job, node)):
+        for name in sorted(await self._existing(record.job, node)):
             await self._api.delete_pod(self._policy.namespace, name)
+        return ""

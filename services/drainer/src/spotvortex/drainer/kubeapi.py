@@ -1,5 +1,5 @@
-"""The drainer's Kubernetes requests: read a node, (un)cordon it, list pods, evict one pod, create and
-delete placeholder pods, write an Event.
+"""The drainer's Kubernetes requests: read or list nodes, (un)cordon one, list pods, evict one pod, create
+and delete placeholder pods, write an Event.
 
 Each is safe to repeat. The cordon is a read-modify-write merge patch that carries the
 ``resourceVersion`` it read as a precondition, so a concurrent change is a 409 and the drainer re-reads
@@ -115,6 +115,12 @@ class ClusterApi:
             await resp.read()  # hand the connection back
             return None
         return await _json(resp)
+
+    async def nodes(self) -> list[dict[str, Any]]:
+        """Every node as the API's JSON (to find the nodes of new Auto Scaling instances by provider id)."""
+        core = await self._core()
+        resp: Any = await core.list_node(_preload_content=False, _request_timeout=self._timeout)
+        return list((await _json(resp)).get("items") or [])
 
     async def set_unschedulable(self, name: str, unschedulable: bool, job_id: str) -> bool:
         """Cordon (or uncordon) ``name`` for ``job_id``; ``False`` when the node does not exist.

@@ -140,9 +140,9 @@ def placeholder_pods(
 class Readiness(msgspec.Struct, frozen=True, kw_only=True):
     """Whether the replacement is there: ``ready`` once every placeholder runs where the evicted pods can go.
 
-    ``waiting`` says, per placeholder that is not there yet, why (``namespace/name: reason``); ``missing``
-    names the expected placeholders that do not exist (to be created again); ``nodes`` are the nodes the
-    ready placeholders are bound to.
+    ``waiting`` says, per placeholder (or instance) that is not there yet, why (``namespace/name: reason``);
+    ``missing`` names the expected placeholders that do not exist (to be created again); ``nodes`` are the
+    nodes the ready placeholders (or instances) are.
     """
 
     ready: bool
@@ -151,9 +151,11 @@ class Readiness(msgspec.Struct, frozen=True, kw_only=True):
     nodes: list[str] = []
     waiting: list[str] = []
     missing: list[str] = []
+    unit: str = "placeholder pod(s)"
+    """What ``total`` counts: placeholder pods, or an Auto Scaling group's new instances."""
 
     def summary(self) -> str:
-        text = f"{self.bound} of {self.total} placeholder pod(s) on Ready nodes of the target type"
+        text = f"{self.bound} of {self.total} {self.unit} on Ready nodes of the target type"
         if self.waiting:
             shown = ", ".join(self.waiting[:5])
             more = len(self.waiting) - 5
@@ -166,7 +168,8 @@ def node_is_ready(node: Mapping[str, Any]) -> bool:
     return any(c.get("type") == "Ready" and c.get("status") == "True" for c in conditions)
 
 
-def _node_problem(node: Mapping[str, Any] | None, name: str, target: str) -> str | None:
+def node_problem(node: Mapping[str, Any] | None, name: str, target: str) -> str | None:
+    """Why ``node`` cannot take evicted pods of capacity type ``target``, or ``None`` when it can."""
     if node is None:
         return f"node {name} not found"
     if (node.get("metadata") or {}).get("deletionTimestamp"):
@@ -208,7 +211,7 @@ def replacement_readiness(
         if not node_name:
             waiting.append(f"{label}: not scheduled")
             continue
-        problem = _node_problem(by_name.get(node_name), node_name, target)
+        problem = node_problem(by_name.get(node_name), node_name, target)
         if problem is not None:
             waiting.append(f"{label}: {problem}")
             continue

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from spotvortex.contracts import DrainJob
+from spotvortex.drainer.jobs import JobRecord
 from spotvortex.drainer.provider import ReplacementProvider
 from spotvortex.drainer.replacement import Readiness
 from spotvortex.drainer.waits import seconds_until, sleep_unless
@@ -40,7 +40,7 @@ class Waited:
 
 async def await_replacement(
     provider: ReplacementProvider,
-    job: DrainJob,
+    record: JobRecord,
     node: str,
     evicting: Sequence[Mapping[str, Any]],
     handles: Sequence[str],
@@ -58,14 +58,14 @@ async def await_replacement(
     while True:
         try:
             if not requested or (waited.readiness is not None and waited.readiness.missing):
-                waited.handles = await provider.request(job, node, evicting, handles)
+                waited.handles = await provider.request(record, node, evicting, handles)
                 if not requested:
                     requested = True
                     await on_requested(waited.handles)
             if not waited.handles:  # nothing left to place: no pod of the node still needs the room
                 waited.ready = True
                 return waited
-            waited.readiness = await provider.check(job, node, waited.handles)
+            waited.readiness = await provider.check(record, node, waited.handles)
             waited.error = ""
         except Exception as err:  # the API may come back before the wait ends; both calls are repeatable
             waited.error = repr(err)

@@ -4,12 +4,13 @@ Turns approved target shares into provisioner steering and drain plans; holds th
 chosen per pool: Karpenter (NodePool weights, or the capacity-type requirement of a NodePool that allows
 both), Cluster Autoscaler (the priority expander ConfigMap) and Auto Scaling groups (a mixed group's
 on-demand percentage; twin groups shift replacement-first). ``plan_steering``, ``plan_expander``,
-``plan_mix``, ``plan_prepare`` and ``plan_drain`` are the pure cores the swarm and the evaluation both run.
+``plan_mix`` and ``plan_drain`` are the pure cores the swarm and the evaluation both run; finding a pool's
+Auto Scaling groups and the replacement-first shift between twins are shared with the drainer in
+:mod:`spotvortex.aws`.
 """
 
 from spotvortex.router.asg import plan_mix
-from spotvortex.router.asg_api import AsgApi
-from spotvortex.router.asg_shift import Preparation, Readiness, plan_prepare
+from spotvortex.router.asg_api import AsgSteering
 from spotvortex.router.config import ProvisionerPath, RouterConfig, RouterSettings
 from spotvortex.router.expander import plan_expander
 from spotvortex.router.planning import plan_drain
@@ -23,15 +24,12 @@ SETTINGS = RouterSettings
 __all__ = [
     "SETTINGS",
     "SPEC",
-    "AsgApi",
-    "Preparation",
+    "AsgSteering",
     "ProvisionerPath",
-    "Readiness",
     "RouterConfig",
     "RouterSettings",
     "plan_drain",
     "plan_expander",
     "plan_mix",
-    "plan_prepare",
     "plan_steering",
 ]

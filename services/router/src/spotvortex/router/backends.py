@@ -13,7 +13,7 @@ from typing import Protocol
 
 from spotvortex.contracts import GateVerdict, SteerOperation
 from spotvortex.contracts.enums import Provisioner
-from spotvortex.router.asg_api import AsgApi
+from spotvortex.router.asg_api import AsgSteering
 from spotvortex.router.cluster import KarpenterApi
 from spotvortex.router.config import RouterConfig
 from spotvortex.router.expander_api import ExpanderApi
@@ -73,7 +73,7 @@ class ExpanderBackend:
 class AsgBackend:
     """A mixed group's percentage follows the target; twins are shifted by the drainer, replacement first."""
 
-    def __init__(self, api: AsgApi) -> None:
+    def __init__(self, api: AsgSteering) -> None:
         self._api = api
 
     async def steer(self, verdict: GateVerdict, *, apply: bool) -> Steered:

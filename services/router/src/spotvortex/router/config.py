@@ -1,5 +1,6 @@
 """Router settings: which provisioner path steers a pool, how each path names and weighs its objects, and
-how drain jobs are shaped."""
+how drain jobs are shaped. The Auto Scaling tag settings (:class:`AsgConfig`) are shared with the drainer,
+which must find the same twin groups."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import Annotated
 
 import msgspec
 
+from spotvortex.aws.config import AsgConfig, AwsEndpoint
 from spotvortex.contracts.enums import Provisioner
 from spotvortex.runtime.config import ServiceSettings
 from spotvortex.runtime.kube import KubeSettings
@@ -61,14 +63,6 @@ class ExpanderConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_f
             raise ValueError("field `on_demand_suffix`: must differ from `spot_suffix`")
 
 
-class AsgConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    """How a pool's Auto Scaling groups are found: tagged ``<pool_tag>=<pool>``, and for twin groups also
-    ``<capacity_type_tag>=spot|on-demand`` (or EKS's ``eks.amazonaws.com/capacityType=SPOT|ON_DEMAND``)."""
-
-    pool_tag: str = "spotvortex.io/pool"
-    capacity_type_tag: str = "spotvortex.io/capacity-type"
-
-
 class RouterConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """``favoured_weight``/``other_weight`` are the NodePool weights of the preferred and the other twin;
     Karpenter tries the higher weight first, so the favoured capacity type gets new nodes.
@@ -95,12 +89,8 @@ class RouterConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fie
         return ProvisionerPath.KARPENTER if detected is None else _DETECTED[detected]
 
 
-class AwsSettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    """Where the Auto Scaling API is; ``region`` defaults to the service's. Credentials come from the usual
-    AWS chain (IRSA in a cluster). Only the ``asg`` path calls AWS."""
-
-    region: str | None = None
-    endpoint_url: str | None = None
+class AwsSettings(AwsEndpoint, frozen=True, kw_only=True):
+    """Where the Auto Scaling API is (``region`` defaults to the service's). Only the ``asg`` path calls AWS."""
 
 
 class RouterSettings(ServiceSettings, frozen=True, kw_only=True):

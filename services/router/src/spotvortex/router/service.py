@@ -17,7 +17,7 @@ import msgspec
 
 from spotvortex.contracts import DrainJob, DrainResult, GateVerdict, Mode, SteeringChange, jetstream, subjects
 from spotvortex.contracts.subjects import PoolKind
-from spotvortex.router.asg_api import AsgApi
+from spotvortex.router.asg_api import AsgSteering
 from spotvortex.router.backends import AsgBackend, Backend, ExpanderBackend, KarpenterBackend
 from spotvortex.router.cluster import KarpenterApi
 from spotvortex.router.config import ProvisionerPath, RouterSettings
@@ -38,7 +38,7 @@ async def build(ctx: ServiceContext) -> Workers:
         ProvisionerPath.KARPENTER: KarpenterBackend(api, settings.router),
         ProvisionerPath.CLUSTER_AUTOSCALER: ExpanderBackend(ExpanderApi(client, settings.router.expander)),
         ProvisionerPath.ASG: AsgBackend(
-            AsgApi(
+            AsgSteering(
                 settings.router.asg,
                 region=settings.aws.region or settings.region,
                 endpoint_url=settings.aws.endpoint_url,

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from datetime import datetime, timedelta
 
 from spotvortex.collector import Collector
+from spotvortex.collector.snapshot import Trigger
 from spotvortex.contracts import DrainJob, DrainResult, GateVerdict, Mode
 from spotvortex.contracts.market import MarketCapacity, MarketInterruption, MarketPrice, MarketRebalance
 from spotvortex.gates import GateConfig, PoolState, judge
@@ -62,7 +63,11 @@ class InProcessSwarm:
         self.world.on_announcement(self._on_notice)
 
     def _on_notice(self, event: MarketEvent) -> None:
-        self.collector.ingest(event, self.world.now)
+        """A notice reaches the collector at once and, as in the services, the pool it hits is decided on at
+        once (the interruption fast path), not at the next cadence tick."""
+        pool = self.collector.ingest(event, self.world.now)
+        if pool is not None:
+            self.world.timeline.after(0.0, "eval-fast-path", lambda: self._decide([pool], "interruption"))
 
     def _on_change(self, change: Change) -> None:
         kind = change.obj.get("kind")
@@ -90,10 +95,15 @@ class InProcessSwarm:
         self.world.timeline.after(0.0, "eval-swarm", self._tick)
 
     def _tick(self) -> None:
+        self._decide(self.collector.pools(), "cadence")
+        if self.world.now + timedelta(seconds=self.cadence) <= self.cluster.end:
+            self.world.timeline.after(self.cadence, "eval-swarm", self._tick)
+
+    def _decide(self, pools: list[str], trigger: Trigger) -> None:
         now = self.world.now
         self._ingest_market(now)
         self.collector.prune(now)
-        snapshots = [s for p in self.collector.pools() if (s := self.collector.snapshot(p, now)) is not None]
+        snapshots = [s for p in pools if (s := self.collector.snapshot(p, now, trigger)) is not None]
         plan = self.proposer(snapshots, now) if snapshots else Plan([])
         for pool in plan.freeze:  # the earlier rules' "freeze spot" vote: steer, drain nothing
             self._steer(pool, -1)
@@ -117,8 +127,6 @@ class InProcessSwarm:
             )
             if verdict.approved:
                 self._actuate(verdict, now)
-        if now + timedelta(seconds=self.cadence) <= self.cluster.end:
-            self.world.timeline.after(self.cadence, "eval-swarm", self._tick)
 
     def _actuate(self, verdict: GateVerdict, now: datetime) -> None:
         nodepools = self._nodepools(verdict.pool)

@@ -15,8 +15,8 @@ from typing import Annotated
 
 import msgspec
 
+from spotvortex.aws.groups import AsgError, AsgGroupView, PoolGroups
 from spotvortex.contracts.enums import CapacityType
-from spotvortex.router.asg import AsgError, AsgGroupView, PoolGroups
 
 Count = Annotated[int, msgspec.Meta(ge=0)]
 
