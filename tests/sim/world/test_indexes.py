@@ -121,3 +121,25 @@ def test_an_on_demand_node_ruled_out_for_replacement_is_reconsidered_when_its_po
         L.ON_DEMAND,
         ZONE_A,
     )
+
+
+def test_an_on_demand_node_held_back_by_the_spot_limit_is_replaced_once_the_limit_or_the_claims_allow() -> (
+    None
+):
+    pool = web_pool(consolidate_after="1m")
+    sim = make_cluster(scenario(pools=[pool]))
+    store = sim.world.store
+    store.patch("nodepools", "web-spot", {"spec": {"limits": {"cpu": "0"}}})
+    store.create(pool_pod("app", cpu="500m"))
+    sim.run_for(timedelta(minutes=5))
+    (od,) = node_names(sim)
+    assert machine(sim, od).capacity_type == L.ON_DEMAND  # the spot twin may hold nothing
+
+    sim.run_for(timedelta(hours=1))  # spot is cheaper, but the limit rules a spot replacement out
+    assert journal(sim, "consolidation-replace") == []
+
+    store.patch("nodepools", "web-spot", {"spec": {"limits": {"cpu": "4"}}})
+    sim.run_for(timedelta(minutes=30))
+    (decision,) = journal(sim, "consolidation-replace")
+    assert decision["node"] == od
+    assert machine(sim, decision["replacement"]).capacity_type == L.SPOT

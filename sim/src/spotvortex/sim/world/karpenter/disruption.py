@@ -61,7 +61,7 @@ class Disruption:
         self._quiet_since: tuple[int, datetime] | None = None
         """(cluster generation, next time a node turns stable) of the last pass that found nothing to do."""
         self._last_replace_check: datetime | None = None
-        self._settled: dict[str, tuple[tuple[Obj, ...], list[NodePoolView]]] = {}
+        self._settled: dict[str, tuple[tuple[Obj, ...], list[NodePoolView], int]] = {}
         """Node -> (its pods, NodePools) when replacing it was ruled out without reading the market."""
         if settings.interruption_handling:
             spot_market.on_notice(self._interrupted)
@@ -179,11 +179,11 @@ class Disruption:
                 if self._allowed(pool, "Empty") > 0:
                     self._remove(empty[0], "consolidation-empty")
                     return
-                held_by_budget = True
+                held_by_budget = held_by_budget or _scheduled(pool)
             if pool.consolidation_policy != "WhenEmptyOrUnderutilized" or not candidates:
                 continue
             if self._allowed(pool, "Underutilized") <= 0:
-                held_by_budget = True
+                held_by_budget = held_by_budget or _scheduled(pool)
                 continue
             for claim in candidates:
                 if self._fits_elsewhere(claim, indexed):
@@ -193,7 +193,8 @@ class Disruption:
             self._last_replace_check = now
             if self._replace_on_demand(pools):
                 return
-        # A budget may open with time (a schedule) or by an edit, so a held pass is never "quiet".
+        # A scheduled budget may open with time, so a pass it held is never "quiet"; one without a schedule
+        # opens only when the pool's nodes change (a new generation) or by an edit (which resets the state).
         self._quiet_since = None if held_by_budget else (generation, self._next_stable(pools))
 
     def _replace_on_demand(self, pools: list[NodePoolView]) -> bool:
@@ -257,23 +258,30 @@ class Disruption:
     def _replace(self, claim: Claim) -> bool:
         """Launch a cheaper node for an on-demand one whose pods would all fit it.
 
-        A node found not worth replacing stays so while its pods and the NodePools are the same objects,
-        if that verdict read no spot price or capacity: on-demand prices do not move.
+        A node found not worth replacing stays so while its pods, the NodePools and the claims (so every
+        NodePool's usage against its limits) are the same, if that verdict read no spot price or capacity:
+        on-demand prices do not move. That is the usual case of a spot twin held at its limit.
         """
         node = claim.machine.node_name
         pods = list(self.world.state.pods_on(node))
         if not pods:
             return False
         pools = self.provisioner.pools()
+        version = self.provisioner.claims_version
         settled = self._settled.get(node)
-        if settled is not None and settled[1] is pools and _same_objects(settled[0], pods):
+        if (
+            settled is not None
+            and settled[1] is pools
+            and settled[2] == version
+            and _same_objects(settled[0], pods)
+        ):
             return False
         unsorted = tuple(pods)
         pods.sort(key=lambda p: -self.world.state.requests(p)[0])
         if self._try_replace(claim, pods, pools):
             return True
-        if claim.machine.capacity_type != L.SPOT and self.provisioner.plan(pods[0], pods, pools).market_free:
-            self._settled[node] = (unsorted, pools)
+        if claim.machine.capacity_type != L.SPOT and not self.provisioner.read_spot:
+            self._settled[node] = (unsorted, pools, version)
         return False
 
     def _try_replace(self, claim: Claim, pods: list[Obj], pools: list[NodePoolView]) -> bool:
@@ -321,3 +329,8 @@ class Disruption:
             claim = self.provisioner.by_node.get(old.node_name)
             if claim is not None and old.node_name not in self.drainer.draining:
                 claim.disrupting = False
+
+
+def _scheduled(pool: NodePoolView) -> bool:
+    """Whether any of the pool's disruption budgets has a schedule (so what it allows changes with time)."""
+    return any(budget.get("schedule") for budget in pool.budgets)

@@ -84,15 +84,6 @@ class LaunchPlan:
     """The objects whose identities key this plan, held so those identities cannot be reused."""
     packed: dict[tuple[str, str, str, str], int] = field(default_factory=dict)
 
-    @property
-    def market_free(self) -> bool:
-        """Choosing from this plan reads no spot price, spot capacity or NodePool usage: every offering
-        is on-demand and no pool has limits, so the choice is the same whenever it is made."""
-        return all(
-            not pool.has_limits and all(o.capacity_type != L.SPOT for o in offers)
-            for pool, offers in self.steps
-        )
-
 
 class Provisioner:
     """Turns unschedulable pods into capacity."""
@@ -111,6 +102,12 @@ class Provisioner:
         self.zones = list(zones)
         self.settings = settings
         self.claims: dict[str, Claim] = {}
+        self.claims_version = 0
+        """Counts launches and terminations: every NodePool's usage (what its limits bound) is fixed
+        between two changes of it."""
+        self.read_spot = False
+        """Whether the last :meth:`choose` looked at a spot offering's price or capacity (which move with
+        time); when it did not, its answer stands while the pods, NodePools and claims are the same."""
         self.by_node: dict[str, Claim] = {}
         self.by_pool: dict[str, dict[str, Claim]] = {}
         self.unavailable: dict[tuple[str, str, str], datetime] = {}
@@ -294,6 +291,7 @@ class Provisioner:
         """The (pool, offering) Karpenter would launch for ``pod``, packing as much of ``batch`` as fits."""
         plan = self.plan(pod, batch, pools)
         now = self.world.now
+        self.read_spot = False
         for pool, offers in plan.steps:
             usage = self._usage(pool.name) if pool.has_limits else None  # once per pool, not per offering
             candidates = [o for o in offers if self._within_limits(pool, o.shape, usage)]
@@ -301,6 +299,7 @@ class Provisioner:
                 continue
             spot = [o for o in candidates if o.capacity_type == L.SPOT]
             on_demand = [o for o in candidates if o.capacity_type == L.ON_DEMAND]
+            self.read_spot = self.read_spot or bool(spot)
             for group in (spot, on_demand):
                 scored = []
                 for o in group:
@@ -358,6 +357,7 @@ class Provisioner:
             shape.max_pods,
         )
         self.claims[name] = claim
+        self.claims_version += 1
         self.by_node[machine.node_name] = claim
         self.by_pool.setdefault(pool.name, {})[name] = claim
         self.world.store.create(self._claim_object(claim))
@@ -417,6 +417,7 @@ class Provisioner:
         if claim is None:
             return
         self.claims.pop(claim.name, None)
+        self.claims_version += 1
         self.by_pool.get(claim.pool, {}).pop(claim.name, None)
         try:
             self.world.store.delete("nodeclaims", claim.name)
