@@ -57,6 +57,10 @@ class MarketWindow:
         self._fallback_od = dict(on_demand_prices or {})
         self._markets: dict[MarketKey, _Market] = {}
         self._seen: dict[str, datetime] = {}
+        self._shown: dict[MarketKey, MarketSeries | None] = {}
+        self._shown_at: datetime | None = None
+        """Series already built for ``_shown_at``: pools sharing a market read it once per snapshot time.
+        Any change to the window forgets them."""
 
     def __len__(self) -> int:
         return len(self._markets)
@@ -64,7 +68,11 @@ class MarketWindow:
     def keys(self) -> list[MarketKey]:
         return sorted(self._markets)
 
+    def _changed(self) -> None:
+        self._shown.clear()
+
     def _market(self, instance_type: str, zone: str) -> _Market:
+        self._changed()  # every caller is about to change the market
         key = (instance_type, zone)
         market = self._markets.get(key)
         if market is None:
@@ -113,6 +121,7 @@ class MarketWindow:
 
     def prune(self, now: datetime) -> None:
         """Forget what no snapshot at ``now`` or later can show."""
+        self._changed()
         start = now - self.window
         oldest = now - self._horizon
         for m in self._markets.values():
@@ -127,6 +136,16 @@ class MarketWindow:
 
     def series(self, instance_type: str, zone: str, now: datetime) -> MarketSeries | None:
         """The market of one (type, zone) as of ``now``; ``None`` when nothing was ever heard of it."""
+        key = (instance_type, zone)
+        if self._shown_at != now:
+            self._shown.clear()
+            self._shown_at = now
+        if key in self._shown:
+            return self._shown[key]
+        found = self._shown[key] = self._series(instance_type, zone, now)
+        return found
+
+    def _series(self, instance_type: str, zone: str, now: datetime) -> MarketSeries | None:
         m = self._markets.get((instance_type, zone))
         if m is None:
             return None

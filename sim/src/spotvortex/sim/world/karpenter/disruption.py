@@ -61,6 +61,10 @@ class Disruption:
         self._quiet_since: tuple[int, datetime] | None = None
         """(cluster generation, next time a node turns stable) of the last pass that found nothing to do."""
         self._last_replace_check: datetime | None = None
+        self._replace_quiet: tuple[int, list[NodePoolView], int, datetime] | None = None
+        """(cluster generation, NodePools, claims version, next time a node turns stable) of the last
+        on-demand replacement pass whose every verdict settled."""
+        self._all_settled = True
         self._settled: dict[str, tuple[tuple[Obj, ...], list[NodePoolView], int]] = {}
         """Node -> (its pods, NodePools) when replacing it was ruled out without reading the market."""
         if settings.interruption_handling:
@@ -198,6 +202,28 @@ class Disruption:
         self._quiet_since = None if held_by_budget else (generation, self._next_stable(pools))
 
     def _replace_on_demand(self, pools: list[NodePoolView]) -> bool:
+        """Replace one on-demand node by a cheaper one. A pass in which every node's verdict settled (read no
+        spot price or capacity) holds until the cluster, the NodePools or the claims change, or another
+        node turns stable; unless a budget has a schedule, nothing else can change its outcome."""
+        key = (self.world.state.generation, self.provisioner.pools(), self.provisioner.claims_version)
+        quiet = self._replace_quiet
+        if (
+            quiet is not None
+            and quiet[0] == key[0]
+            and quiet[1] is key[1]
+            and quiet[2] == key[2]
+            and self.world.now < quiet[3]
+        ):
+            return False
+        self._all_settled = True
+        replaced = self._replace_one(pools)
+        if not replaced and self._all_settled and not any(_scheduled(p) for p in pools):
+            self._replace_quiet = (*key, self._next_stable(pools))
+        else:
+            self._replace_quiet = None
+        return replaced
+
+    def _replace_one(self, pools: list[NodePoolView]) -> bool:
         for pool in pools:
             if pool.consolidation_policy != "WhenEmptyOrUnderutilized":
                 continue
@@ -282,6 +308,8 @@ class Disruption:
             return True
         if claim.machine.capacity_type != L.SPOT and not self.provisioner.read_spot:
             self._settled[node] = (unsorted, pools, version)
+        else:
+            self._all_settled = False
         return False
 
     def _try_replace(self, claim: Claim, pods: list[Obj], pools: list[NodePoolView]) -> bool:
