@@ -165,3 +165,23 @@ def test_one_model_call_per_batch(monkeypatch: pytest.MonkeyPatch) -> None:
     outcomes = decide_batch([telemetry(pool=f"p{i}") for i in range(50)], NOW, RuntimeConfig(), fresh)
     assert len(outcomes) == 50
     assert calls == [50, 50]
+
+
+def test_pools_sharing_market_objects_are_decided_as_if_each_were_alone(models: Models) -> None:
+    """A batch works a market's features out once for pools carrying the very same series, and still
+    gives each pool what it would get on its own: zones and time are part of what is shared."""
+    calm = series("m5.large", "us-east-1a")
+    hot = series("m5.large", "us-east-1b", spot=0.09, history=[(timedelta(minutes=30), 0.02)])
+    shared = [calm, hot]
+    pools = [
+        telemetry("a", market=shared, zones=["us-east-1a"]),
+        telemetry("b", market=shared, zones=["us-east-1a"]),
+        telemetry("c", market=shared, zones=["us-east-1b"]),
+        telemetry("d", market=shared, zones=["us-east-1b"], time=SNAPSHOT + timedelta(minutes=20)),
+    ]
+    together = decide_batch(pools, NOW, RuntimeConfig(), models)
+    alone = [decide_batch([p], NOW, RuntimeConfig(), models)[0] for p in pools]
+    assert [o.risk for o in together] == [o.risk for o in alone]
+    assert [o.action for o in together] == [o.action for o in alone]
+    assert together[0].risk.capacity_score == together[1].risk.capacity_score
+    assert together[0].risk.capacity_score != together[2].risk.capacity_score  # other zone, other market

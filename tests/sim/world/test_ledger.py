@@ -139,6 +139,8 @@ def test_an_outage_below_the_floor_is_counted_once_with_its_minutes_and_penalty(
     assert costs.outage_minutes == pytest.approx(91 / 60)
     assert costs.outage_penalty == pytest.approx(91 / 3600 * 60.0)
     assert costs.interruptions == 1
+    assert sim.ledger.interruptions() == 1  # the count alone, without pricing the history
+    assert sim.ledger.interruptions(until=t0 - timedelta(seconds=1)) == 0
     assert costs.net_cost == pytest.approx(costs.compute_cost + costs.outage_penalty)
 
     # Counting again later changes nothing: the outage is closed.

@@ -35,6 +35,9 @@ class Notices:
             if key and (key not in book or book[key] < at):
                 book[key] = at
 
+    def __bool__(self) -> bool:
+        return bool(self._by_node or self._by_instance)
+
     def latest(self, node: NodeRecord) -> datetime | None:
         times = [self._by_node.get(node.name), self._by_instance.get(node.instance_id or "")]
         known = [t for t in times if t is not None]
@@ -128,7 +131,11 @@ class Collector:
         The pool's cluster side is rebuilt only when the index changed or the pool's noticed nodes did (a
         notice ages out with time, not with an event); the market side is read at ``now`` every time.
         """
-        noticed = frozenset(n.name for n in self.index.pool_nodes(pool) if self._pending(n, now))
+        noticed = (
+            frozenset(n.name for n in self.index.pool_nodes(pool) if self._pending(n, now))
+            if self.notices
+            else frozenset()
+        )
         key = (self.index.generation, noticed)
         cached = self._parts.get(pool)
         if cached is not None and cached[0] == key:

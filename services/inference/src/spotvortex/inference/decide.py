@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import hashlib
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -253,6 +253,28 @@ def _pool_types(t: PoolTelemetry) -> list[str | None]:
     return types or [None]
 
 
+def _market_features(
+    t: PoolTelemetry,
+    in_scope: Callable[[str], bool] | None,
+    seen: dict[tuple[object, ...], tuple[MarketView | None, list[float] | None]],
+) -> tuple[MarketView | None, list[float] | None]:
+    """The pool's market view and feature row, worked out once per batch for pools that carry the very
+    same market series objects (as a collector building every pool's snapshot at one time hands over):
+    both depend only on those series, the pool's types and zones, and the snapshot time."""
+    key = (
+        t.time,
+        t.dominant_instance_type,
+        tuple(t.instance_types),
+        tuple(t.zones),
+        *(id(s) for s in t.market),
+    )
+    found = seen.get(key)
+    if found is None:
+        view = market_view(t, in_scope)
+        found = seen[key] = (view, None if view is None else feature_vector(view, t.time))
+    return found
+
+
 def decide_batch(
     telemetries: Sequence[PoolTelemetry],
     now: datetime,
@@ -268,17 +290,18 @@ def decide_batch(
     scope = models.scope
     outcomes: list[Outcome | None] = [None] * len(telemetries)
     scored: list[tuple[int, _Scored]] = []
+    markets: dict[tuple[object, ...], tuple[MarketView | None, list[float] | None]] = {}
     for i, t in enumerate(telemetries):
         types = _pool_types(t)
         unsupported = scope.unsupported_families(types)
         if not any(scope.supports(x) for x in types):
             outcomes[i] = batch.fallback(t, unsupported)
             continue
-        view = market_view(t, None if scope.unrestricted else scope.supports)
-        if view is None:
+        view, row = _market_features(t, None if scope.unrestricted else scope.supports, markets)
+        if view is None or row is None:
             outcomes[i] = batch.missing(t, unsupported)
             continue
-        scored.append((i, _Scored(t, view, feature_vector(view, t.time), unsupported)))
+        scored.append((i, _Scored(t, view, row, unsupported)))
     if scored:
         matrix = feature_matrix([s.row for _, s in scored])
         raw_c, raw_r = models.risk.raw_scores(matrix)  # the one risk-model call of the batch

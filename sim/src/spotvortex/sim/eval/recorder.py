@@ -50,7 +50,7 @@ class Recorder:
                 hours=round((world.now - opened).total_seconds() / 3600, 3),
                 spot_share=round(spot / len(machines), 4) if machines else 0.0,
                 nodes=len(machines),
-                interruptions=self.cluster.ledger.costs().interruptions,
+                interruptions=self.cluster.ledger.interruptions(),
                 mean_spot_price_ratio=round(sum(ratios) / len(ratios), 4) if ratios else 0.0,
             )
         )

@@ -102,6 +102,14 @@ class Ledger:
             availability.outage_since = None
             self.world.journal.record("outage-ended", workload=name)
 
+    def interruptions(self, until: datetime | None = None) -> int:
+        """Instances given an interruption notice since the ledger opened (what ``costs`` counts), without
+        pricing the fleet's history."""
+        if self.opened is None:
+            raise RuntimeError("the ledger was never opened")
+        end = until or self.world.now
+        return sum(1 for m in self.fleet.history if m.notice is not None and self.opened <= m.notice <= end)
+
     def costs(self, until: datetime | None = None) -> Costs:
         if self.opened is None:
             raise RuntimeError("the ledger was never opened")
