@@ -47,6 +47,8 @@ test: lint typecheck unit ## everything CI runs
 
 bench: setup ## benchmarks (write JSON to benchmarks/results/)
 	$(BIN)/python benchmarks/sim_month.py --seeds 11 12 13
+	$(BIN)/python benchmarks/eval_month.py --policies spot-first,on-demand,oracle,static-0.5,spotvortex --name eval_month_oracle
+	$(BIN)/python benchmarks/eval_month.py
 
 docs: setup ## regenerate generated docs (docs/events.md)
 	$(BIN)/spotvortex docs events --write

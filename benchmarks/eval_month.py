@@ -2,8 +2,9 @@
 5 policies, with the worker processes the machine has (target: under 180 s).
 
 It runs the command as a user would (a subprocess), so start-up, worker processes, the report and the
-charts are all counted. Writes ``benchmarks/results/eval_month.json``; timing goals live here, not in tests.
-Run: ``.venv/bin/python benchmarks/eval_month.py [--days 30] [--seeds 5] [--policies ...] [--workers N]``.
+charts are all counted. Writes ``benchmarks/results/<name>.json`` (default ``eval_month``); timing goals live here, not in tests.
+Run: ``.venv/bin/python benchmarks/eval_month.py [--days 30] [--seeds 5] [--policies ...] [--workers N]
+[--name NAME]``.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 TARGET_SECONDS = 180.0
-RESULTS = Path(__file__).resolve().parent / "results" / "eval_month.json"
+RESULTS = Path(__file__).resolve().parent / "results"
 START = datetime(2021, 3, 1, tzinfo=UTC)
 POLICIES = "spot-first,on-demand,static-0.5,upstream-rules,spotvortex"
 SPOTVORTEX = Path(sys.executable).with_name("spotvortex")
@@ -33,6 +34,7 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=5)
     parser.add_argument("--policies", default=POLICIES)
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--name", default="eval_month", help="results file name (without .json)")
     args = parser.parse_args()
     end = START + timedelta(days=args.days)
     with tempfile.TemporaryDirectory() as out:
@@ -79,8 +81,8 @@ def main() -> None:
         "machine": {"python": platform.python_version(), "cpus": os.cpu_count()},
         "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
     }
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(report, indent=2) + "\n")
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / f"{args.name}.json").write_text(json.dumps(report, indent=2) + "\n")
     print(json.dumps(report, indent=2))
 
 
