@@ -10,12 +10,14 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import nats
 import pytest
+from nats.js import JetStreamContext
 
 from spotvortex.contracts import Mode, jetstream
 from spotvortex.runtime.provision import ensure_all
@@ -69,34 +71,45 @@ async def kube() -> AsyncIterator[KubeEmulator]:
         yield emulator
 
 
-async def run_incident(nats_url: str, cluster: str, kube: KubeEmulator, mode: Mode) -> Recorder:
-    """Start the swarm, wait for a calm decision, then report lost capacity and an interruption notice."""
+MARKET = "spotvortex.market.us-east-1"
+
+
+@asynccontextmanager
+async def calm_market(nats_url: str, cluster: str) -> AsyncIterator[tuple[JetStreamContext, Recorder]]:
+    """Streams in place, every cluster event recorded, and cheap spot prices in every zone."""
     nc = await nats.connect(nats_url)
     js = nc.jetstream()
     await ensure_all(js, jetstream.all_stream_specs(cluster), [], jetstream.kv_specs(cluster))
     recorder = Recorder()
     await nc.subscribe(f"spotvortex.{cluster}.>", cb=recorder.on_msg)
-    market = "spotvortex.market.us-east-1"
     for zone in ZONES:
         price = {"instance_type": INSTANCE_TYPE, "zone": zone, "spot_price": 0.035, "on_demand_price": 0.096}
-        await js.publish(f"{market}.price", json.dumps(price).encode())
+        await js.publish(f"{MARKET}.price", json.dumps(price).encode())
     try:
-        async with swarm(nats_url=nats_url, cluster=cluster, kube_url=kube.url, mode=mode, extra=FAST):
-            calm = await recorder.first("action", pool="web")
-            assert calm["action"] == "HOLD", calm
-            for zone in ZONES:  # a capacity crunch: no spot m5.large anywhere, and a notice on a running node
-                crunch = {"instance_type": INSTANCE_TYPE, "zone": zone, "available": False}
-                await js.publish(f"{market}.capacity", json.dumps(crunch).encode())
-            notice = {"zone": zone_of(SPOT_NODES[0]), "node": SPOT_NODES[0]}
-            await js.publish(f"{market}.interruption", json.dumps(notice).encode())
-            await recorder.first("telemetry", pool="web", trigger="interruption")
-            verdict = await recorder.first("approved", pool="web")
-            await recorder.first("steer", pool="web")
-            job = await recorder.first("drain", pool="web")
-            await recorder.first("drained", pool="web", node=job["nodes"][0])
-            assert verdict["action"] in ("DECREASE_10", "DECREASE_30", "EMERGENCY_EXIT")
+        yield js, recorder
     finally:
         await nc.close()
+
+
+async def run_incident(nats_url: str, cluster: str, kube: KubeEmulator, mode: Mode) -> Recorder:
+    """Start the swarm, wait for a calm decision, then report lost capacity and an interruption notice."""
+    async with (
+        calm_market(nats_url, cluster) as (js, recorder),
+        swarm(nats_url=nats_url, cluster=cluster, kube_url=kube.url, mode=mode, extra=FAST),
+    ):
+        calm = await recorder.first("action", pool="web")
+        assert calm["action"] == "HOLD", calm
+        for zone in ZONES:  # a capacity crunch: no spot m5.large anywhere, and a notice on a running node
+            crunch = {"instance_type": INSTANCE_TYPE, "zone": zone, "available": False}
+            await js.publish(f"{MARKET}.capacity", json.dumps(crunch).encode())
+        notice = {"zone": zone_of(SPOT_NODES[0]), "node": SPOT_NODES[0]}
+        await js.publish(f"{MARKET}.interruption", json.dumps(notice).encode())
+        await recorder.first("telemetry", pool="web", trigger="interruption")
+        verdict = await recorder.first("approved", pool="web")
+        await recorder.first("steer", pool="web")
+        job = await recorder.first("drain", pool="web")
+        await recorder.first("drained", pool="web", node=job["nodes"][0])
+        assert verdict["action"] in ("DECREASE_10", "DECREASE_30", "EMERGENCY_EXIT")
     return recorder
 
 
@@ -139,30 +152,19 @@ async def test_an_interruption_notice_alone_is_drained_at_once_by_the_fast_path(
 ) -> None:
     """No risk, no crunch: only a notice on one spot node. The policy would hold; the node is drained anyway,
     as an emergency (no replacement wait), and inside the two-minute window the notice gives."""
-    nc = await nats.connect(nats_url)
-    js = nc.jetstream()
-    await ensure_all(js, jetstream.all_stream_specs(cluster), [], jetstream.kv_specs(cluster))
-    recorder = Recorder()
-    await nc.subscribe(f"spotvortex.{cluster}.>", cb=recorder.on_msg)
-    market = "spotvortex.market.us-east-1"
-    for zone in ZONES:
-        price = {"instance_type": INSTANCE_TYPE, "zone": zone, "spot_price": 0.035, "on_demand_price": 0.096}
-        await js.publish(f"{market}.price", json.dumps(price).encode())
-    try:
-        async with swarm(
-            nats_url=nats_url, cluster=cluster, kube_url=kube.url, mode=Mode.ENFORCE, extra=FAST
-        ):
-            calm = await recorder.first("action", pool="web")
-            assert calm["action"] == "HOLD", calm
-            noticed = SPOT_NODES[0]
-            notice = {"zone": zone_of(noticed), "node": noticed}
-            await js.publish(f"{market}.interruption", json.dumps(notice).encode())
-            fast = await recorder.first("telemetry", pool="web", trigger="interruption")
-            verdict = await recorder.first("approved", pool="web", urgent=True)
-            job = await recorder.first("drain", pool="web")
-            done = await recorder.first("drained", pool="web", node=noticed)
-    finally:
-        await nc.close()
+    noticed = SPOT_NODES[0]
+    async with (
+        calm_market(nats_url, cluster) as (js, recorder),
+        swarm(nats_url=nats_url, cluster=cluster, kube_url=kube.url, mode=Mode.ENFORCE, extra=FAST),
+    ):
+        calm = await recorder.first("action", pool="web")
+        assert calm["action"] == "HOLD", calm
+        notice = {"zone": zone_of(noticed), "node": noticed}
+        await js.publish(f"{MARKET}.interruption", json.dumps(notice).encode())
+        fast = await recorder.first("telemetry", pool="web", trigger="interruption")
+        verdict = await recorder.first("approved", pool="web", urgent=True)
+        job = await recorder.first("drain", pool="web")
+        done = await recorder.first("drained", pool="web", node=noticed)
     assert any(o["rule"] == "interruption_fast_path" for o in verdict["rules"])
     assert job["nodes"] == [noticed]  # only the noticed node, never a healthy one in its place
     assert job["emergency"] is True

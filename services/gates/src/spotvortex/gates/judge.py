@@ -187,25 +187,20 @@ def _release(
     outcome = RuleOutcome(
         rule="target_reached",
         outcome="override",
-        detail=f"spot share {current:.2f} has reached its target {target:.2f}: steering returns to the operator's settings (the proposed "
-        f"{proposal.action} was held back: {held_back})",
+        detail=f"spot share {current:.2f} has reached its target {target:.2f}: steering returns to the "
+        f"operator's settings (the proposed {proposal.action} was held back: {held_back})",
         value=current,
     )
-    verdict = GateVerdict(
-        cluster=proposal.cluster,
-        pool=proposal.pool,
-        decision_id=proposal.decision_id,
-        time=now,
-        mode=mode,
+    verdict = _verdict(
+        proposal,
+        now,
+        mode,
         approved=True,
-        proposed=proposal.action,
         action=Action.HOLD,
-        current_spot_ratio=current,
         target_spot_ratio=target,
         rules=[outcome],
         reason="target_reached",
         drain_allowance=0,
-        facts=facts,
     )
     new_state = msgspec.structs.replace(
         state, steered=0, last_decision_id=proposal.decision_id, last_verdict=verdict
@@ -381,6 +376,37 @@ def _savings_rule(
     )
 
 
+def _verdict(
+    proposal: ProposedAction,
+    now: datetime,
+    mode: Mode,
+    *,
+    approved: bool,
+    action: Action,
+    target_spot_ratio: float,
+    rules: list[RuleOutcome],
+    reason: str,
+    drain_allowance: int,
+) -> GateVerdict:
+    """A verdict on ``proposal``: its identity, the share it started from and its facts, plus the outcome."""
+    return GateVerdict(
+        cluster=proposal.cluster,
+        pool=proposal.pool,
+        decision_id=proposal.decision_id,
+        time=now,
+        mode=mode,
+        approved=approved,
+        proposed=proposal.action,
+        action=action,
+        current_spot_ratio=proposal.current_spot_ratio,
+        target_spot_ratio=target_spot_ratio,
+        rules=rules,
+        reason=reason,
+        drain_allowance=drain_allowance,
+        facts=proposal.facts,
+    )
+
+
 def _finish(
     proposal: ProposedAction,
     state: PoolState,
@@ -394,21 +420,16 @@ def _finish(
 ) -> Judgement:
     failed = rules.failed
     approved = not failed
-    verdict = GateVerdict(
-        cluster=proposal.cluster,
-        pool=proposal.pool,
-        decision_id=proposal.decision_id,
-        time=now,
-        mode=mode,
+    verdict = _verdict(
+        proposal,
+        now,
+        mode,
         approved=approved,
-        proposed=proposal.action,
         action=action if approved else Action.HOLD,
-        current_spot_ratio=proposal.current_spot_ratio,
         target_spot_ratio=min(1.0, max(0.0, target)) if approved else proposal.current_spot_ratio,
         rules=rules.outcomes,
         reason="approved" if approved else "; ".join(f"{o.rule}: {o.detail}".rstrip(": ") for o in failed),
         drain_allowance=allowance if approved else 0,
-        facts=proposal.facts,
     )
     if not approved:
         return Judgement(
