@@ -10,7 +10,7 @@ from tests.runtime.support import consumer
 
 from spotvortex.contracts import jetstream
 from spotvortex.runtime.logs import configure_logging
-from spotvortex.runtime.provision import ensure_all, ensure_consumer
+from spotvortex.runtime.provision import ensure_all, ensure_consumer, with_replicas
 
 
 def test_logs_are_json_lines_with_context() -> None:
@@ -54,3 +54,10 @@ async def test_provisioning_is_idempotent_and_survives_a_race(nats_url: str, clu
         assert info.config.max_deliver == 7
     finally:
         await nc.close()
+
+
+def test_streams_and_buckets_are_provisioned_with_the_configured_replicas() -> None:
+    streams, buckets = with_replicas(jetstream.all_stream_specs("prod"), jetstream.kv_specs("prod"), 3)
+    assert {s.replicas for s in streams} == {3}
+    assert {b.replicas for b in buckets} == {3}
+    assert [s.name for s in streams] == [s.name for s in jetstream.all_stream_specs("prod")]

@@ -49,6 +49,9 @@ class NatsSettings(_Section, frozen=True, kw_only=True):
     reconnect_wait_seconds: PositiveSeconds = 0.5
     max_reconnect_attempts: int = -1
     request_timeout_seconds: PositiveSeconds = 5.0
+    stream_replicas: Annotated[int, msgspec.Meta(ge=1, le=5)] = 1
+    """Copies JetStream keeps of every stream and KV bucket the services provision: 3 on a three-server
+    cluster (R3), 1 on a single server (more than the servers there are is refused by NATS)."""
 
 
 class HttpSettings(_Section, frozen=True, kw_only=True):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 
+import msgspec
 from nats.js import JetStreamContext, api
 from nats.js.errors import BadRequestError, BucketNotFoundError, NotFoundError
 from nats.js.kv import KeyValue
@@ -85,6 +86,16 @@ async def ensure_kv(js: JetStreamContext, spec: KVSpec) -> KeyValue:
         if err.err_code != 10058:
             raise
         return await js.key_value(spec.bucket)
+
+
+def with_replicas(
+    streams: list[StreamSpec], buckets: list[KVSpec], replicas: int
+) -> tuple[list[StreamSpec], list[KVSpec]]:
+    """The same streams and buckets, each kept in ``replicas`` copies."""
+    return (
+        [msgspec.structs.replace(s, replicas=replicas) for s in streams],
+        [msgspec.structs.replace(b, replicas=replicas) for b in buckets],
+    )
 
 
 async def ensure_all(

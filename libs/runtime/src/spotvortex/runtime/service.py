@@ -30,7 +30,7 @@ from spotvortex.runtime.health import Check, HealthServer
 from spotvortex.runtime.lease import Lease
 from spotvortex.runtime.logs import configure_logging
 from spotvortex.runtime.metrics import RuntimeMetrics
-from spotvortex.runtime.provision import ensure_all, ensure_consumer
+from spotvortex.runtime.provision import ensure_all, ensure_consumer, with_replicas
 from spotvortex.runtime.publisher import Publisher
 from spotvortex.runtime.tracing import default_tracer
 
@@ -113,9 +113,10 @@ class ServiceRunner:
         """Connect, provision, serve health, and start working (or stand by for the lease)."""
         s = self.settings
         bus = await Bus.connect(s.nats, f"spotvortex-{self.spec.name}-{self.identity}", self.metrics)
-        buckets = await ensure_all(
-            bus.js, jetstream.all_stream_specs(s.cluster), [], jetstream.kv_specs(s.cluster)
+        streams, kv = with_replicas(
+            jetstream.all_stream_specs(s.cluster), jetstream.kv_specs(s.cluster), s.nats.stream_replicas
         )
+        buckets = await ensure_all(bus.js, streams, [], kv)
         publisher = Publisher(bus.js, self.metrics, self.tracer)
         self.context = ServiceContext(
             name=self.spec.name,
