@@ -13,25 +13,19 @@ import pytest
 
 from spotvortex.sim.aws import AsgGroup, AsgInstance, AwsEmulator, ScalingActivity, termination_activity
 from spotvortex.sim.aws import autoscaling_rules as rules
+from tests.sim.aws.backend import FakeAutoScaling
 
 CREATED = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 ZONES = ("us-east-1a", "us-east-1b")
 
 
-class Groups:
+class Groups(FakeAutoScaling):
     """Groups keep their instances at ``desired``: a scale-up adds ``Pending`` instances that ``boot`` brings
     into service, a terminated instance leaves at once."""
 
     def __init__(self, groups: Sequence[AsgGroup]) -> None:
-        self._groups = {g.name: g for g in groups}
+        super().__init__(groups)
         self._launched = 0
-        self._activities = 0
-
-    def groups(self) -> Sequence[AsgGroup]:
-        return list(self._groups.values())
-
-    def group(self, name: str) -> AsgGroup:
-        return self._groups[name]
 
     def boot(self, name: str) -> list[str]:
         """Every pending instance of the group comes into service; returns their ids."""
@@ -53,9 +47,8 @@ class Groups:
         return replace(group, desired_capacity=desired, instances=tuple(instances[:desired]))
 
     def set_desired_capacity(self, group: str, desired: int) -> None:
-        current = rules.find_group(self.groups(), group)
-        rules.check_desired(current, desired)
-        self._groups[group] = self._resize(current, desired)
+        super().set_desired_capacity(group, desired)
+        self._groups[group] = self._resize(self._groups[group], desired)
 
     def update_group(
         self,
@@ -67,21 +60,16 @@ class Groups:
         on_demand_base: int | None,
         on_demand_percentage: int | None,
     ) -> None:
-        current = rules.find_group(self.groups(), group)
-        updated = replace(
-            current,
-            min_size=current.min_size if min_size is None else min_size,
-            max_size=current.max_size if max_size is None else max_size,
-            on_demand_base_capacity=current.on_demand_base_capacity
-            if on_demand_base is None
-            else on_demand_base,
-            on_demand_percentage_above_base=(
-                current.on_demand_percentage_above_base
-                if on_demand_percentage is None
-                else on_demand_percentage
-            ),
+        super().update_group(
+            group,
+            min_size=min_size,
+            max_size=max_size,
+            desired=desired,
+            on_demand_base=on_demand_base,
+            on_demand_percentage=on_demand_percentage,
         )
-        self._groups[group] = self._resize(updated, current.desired_capacity if desired is None else desired)
+        updated = self._groups[group]
+        self._groups[group] = self._resize(updated, updated.desired_capacity)
 
     def terminate_instance(self, instance_id: str, decrement_desired: bool) -> ScalingActivity:
         group, instance = rules.find_instance(self.groups(), instance_id)
