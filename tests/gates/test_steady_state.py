@@ -3,7 +3,7 @@ savings against disruption, the PDB pre-check, and a burst of proposals against 
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 
@@ -25,6 +25,17 @@ def outcome(j: Judgement, rule: str) -> str:
 
 def run(p, state: PoolState | None = None, config: GateConfig = CONFIG, now=NOW) -> Judgement:
     return judge(p, state, config, mode=Mode.ENFORCE, now=now)
+
+
+def run_later(action: Action, decision: str, state: PoolState, at: datetime, *, spot: int = 6) -> Judgement:
+    """A proposal at ``at`` for the ten-node pool as it then stands, with ``spot`` of its nodes on spot."""
+    p = proposal(
+        action,
+        decision=decision,
+        current=spot / 10,
+        pool_facts=facts(spot=spot, on_demand=10 - spot, telemetry_time=at),
+    )
+    return run(p, state=state, now=at)
 
 
 def priced(**overrides: object):
@@ -54,55 +65,23 @@ def test_a_decrease_always_takes_at_least_one_node() -> None:
 def test_steering_is_released_once_the_pool_reaches_its_target() -> None:
     moved = run(proposal(Action.DECREASE_30, current=0.6))
     assert moved.state.steered == -1
-    later = NOW + timedelta(minutes=5)
-    still = run(
-        proposal(Action.HOLD, decision="d2", current=0.6, pool_facts=facts(telemetry_time=later)),
-        state=moved.state,
-        now=later,
-    )
+    still = run_later(Action.HOLD, "d2", moved.state, NOW + timedelta(minutes=5))
     assert not still.verdict.approved  # the drain is still under way: steering stays
     arrived_at = NOW + timedelta(minutes=20)
-    done = run(
-        proposal(
-            Action.HOLD,
-            decision="d3",
-            current=0.3,
-            pool_facts=facts(spot=3, on_demand=7, telemetry_time=arrived_at),
-        ),
-        state=still.state,
-        now=arrived_at,
-    )
+    done = run_later(Action.HOLD, "d3", still.state, arrived_at, spot=3)
     assert done.verdict.approved
     assert done.verdict.action is Action.HOLD
     assert done.verdict.drain_allowance == 0
     assert done.verdict.reason == "target_reached"
     assert done.state.steered == 0
-    again = run(
-        proposal(
-            Action.HOLD,
-            decision="d4",
-            current=0.3,
-            pool_facts=facts(spot=3, on_demand=7, telemetry_time=arrived_at),
-        ),
-        state=done.state,
-        now=arrived_at,
-    )
+    again = run_later(Action.HOLD, "d4", done.state, arrived_at, spot=3)
     assert not again.verdict.approved  # released once, not every cycle
 
 
 def test_a_move_rejected_near_the_target_also_releases_and_says_what_was_held_back() -> None:
     moved = run(proposal(Action.DECREASE_30, current=0.6))
     at = NOW + timedelta(seconds=CONFIG.cooldown_seconds + 60)
-    back = run(
-        proposal(
-            Action.INCREASE_10,
-            decision="d2",
-            current=0.3,
-            pool_facts=facts(spot=3, on_demand=7, telemetry_time=at),
-        ),
-        state=moved.state,
-        now=at,
-    )
+    back = run_later(Action.INCREASE_10, "d2", moved.state, at, spot=3)
     assert back.verdict.approved
     assert back.verdict.action is Action.HOLD
     assert "reversal_dwell" in back.verdict.rules[0].detail

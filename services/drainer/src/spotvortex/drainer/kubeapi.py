@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Awaitable
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -173,41 +174,24 @@ class ClusterApi:
     async def create_pod(self, body: dict[str, Any]) -> bool:
         """Create a pod; ``False`` when one of that name already exists (a repeated create is harmless)."""
         core = await self._core()
-        try:
-            await core.create_namespaced_pod(
-                body["metadata"]["namespace"], body, _request_timeout=self._timeout
-            )
-        except ApiException as err:
-            if err.status == 409:
-                return False
-            raise
-        return True
+        namespace = body["metadata"]["namespace"]
+        return await _unless(409, core.create_namespaced_pod(namespace, body, _request_timeout=self._timeout))
 
     async def delete_pod(self, namespace: str, name: str) -> bool:
         """Delete a pod at once (grace 0: only placeholders are deleted this way); ``False`` when gone."""
         core = await self._core()
-        try:
-            await core.delete_namespaced_pod(
-                name, namespace, grace_period_seconds=0, _request_timeout=self._timeout
-            )
-        except ApiException as err:
-            if err.status == 404:
-                return False
-            raise
-        return True
+        deleted = core.delete_namespaced_pod(
+            name, namespace, grace_period_seconds=0, _request_timeout=self._timeout
+        )
+        return await _unless(404, deleted)
 
     async def create_event(self, body: dict[str, Any]) -> bool:
         """Write a core/v1 Event; ``False`` when an Event of that name exists (it was written before)."""
         core = await self._core()
-        try:
-            await core.create_namespaced_event(
-                body["metadata"]["namespace"], body, _request_timeout=self._timeout
-            )
-        except ApiException as err:
-            if err.status == 409:
-                return False
-            raise
-        return True
+        namespace = body["metadata"]["namespace"]
+        return await _unless(
+            409, core.create_namespaced_event(namespace, body, _request_timeout=self._timeout)
+        )
 
     async def evict(self, namespace: str, name: str, uid: str, grace_period_seconds: int) -> EvictionAnswer:
         body = client.V1Eviction(
@@ -245,3 +229,14 @@ def _answer(err: ApiException) -> EvictionAnswer:
     if status == 429 or status >= 500:
         return EvictionAnswer(kind="retry", status=status, message=message, retry_after=_retry_after(err))
     return EvictionAnswer(kind="fatal", status=status, message=message)
+
+
+async def _unless(status: int, call: Awaitable[object]) -> bool:
+    """Await a write; ``False`` when the API answers ``status`` (the write was already made, or undone)."""
+    try:
+        await call
+    except ApiException as err:
+        if err.status == status:
+            return False
+        raise
+    return True
