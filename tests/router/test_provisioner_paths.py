@@ -27,17 +27,14 @@ from spotvortex.contracts import (
 )
 from spotvortex.contracts.enums import Provisioner
 from spotvortex.contracts.subjects import PoolKind
-from spotvortex.router import SPEC, RouterSettings
 from spotvortex.router.config import AwsSettings, ProvisionerPath, RouterConfig
-from spotvortex.runtime.kube import KubeSettings
 from spotvortex.runtime.provision import ensure_all
-from spotvortex.runtime.service import ServiceRunner
 from spotvortex.sim.aws import AwsEmulator
 from spotvortex.sim.kube import KubeEmulator
 from tests.helpers import eventually
-from tests.runtime.support import settings
 
 from .asg_support import Groups, aws_credentials, emulator, group
+from .support import router_settings, working
 
 EXPANDER = "cluster-autoscaler-priority-expander"
 OPERATOR = "10:\n  - .*web-od.*\n50:\n  - .*gpu.*\n"
@@ -146,17 +143,10 @@ async def running_router(
 
     await nc.subscribe(subjects.pool(cluster, PoolKind.STEER, "web"), cb=on_steer)
     await nc.subscribe(subjects.pool(cluster, PoolKind.DRAIN, "web"), cb=on_drain)
-    base = settings(nats_url, cluster, mode=mode)
-    config = RouterSettings(
-        **{f: getattr(base, f) for f in base.__struct_fields__}, kube=KubeSettings(url=kube.url), **overrides
-    )
-    runner = ServiceRunner(SPEC, config)
-    await runner.start()
     try:
-        await asyncio.wait_for(runner.working.wait(), 10)  # the router works only under the cluster lease
-        yield router
+        async with working(router_settings(nats_url, cluster, kube.url, mode, **overrides)):
+            yield router
     finally:
-        await runner.stop()
         await nc.close()
 
 

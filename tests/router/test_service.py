@@ -22,12 +22,10 @@ from spotvortex.contracts import (
     subjects,
 )
 from spotvortex.contracts.subjects import PoolKind
-from spotvortex.router import SPEC, RouterSettings
-from spotvortex.runtime.kube import KubeSettings
 from spotvortex.runtime.provision import ensure_all
-from spotvortex.runtime.service import ServiceRunner
 from spotvortex.sim.kube import KubeEmulator
-from tests.runtime.support import settings
+
+from .support import router_settings, working
 
 CT = "karpenter.sh/capacity-type"
 
@@ -102,20 +100,13 @@ async def run_router(
 
     await nc.subscribe(subjects.pool(cluster, PoolKind.STEER, "web"), cb=on_steer)
     await nc.subscribe(subjects.pool(cluster, PoolKind.DRAIN, "web"), cb=on_drain)
-    base = settings(nats_url, cluster, mode=mode)
-    config = RouterSettings(
-        **{f: getattr(base, f) for f in base.__struct_fields__}, kube=KubeSettings(url=kube.url)
-    )
-    runner = ServiceRunner(SPEC, config)
-    await runner.start()
     try:
-        await asyncio.wait_for(runner.working.wait(), 10)  # the router works only under the cluster lease
-        await js.publish(
-            subjects.pool(cluster, PoolKind.APPROVED, "web"), encode(approved(cluster, Mode.ENFORCE))
-        )
-        return await asyncio.wait_for(steer, 10), await asyncio.wait_for(drain, 10)
+        async with working(router_settings(nats_url, cluster, kube.url, mode)):
+            await js.publish(
+                subjects.pool(cluster, PoolKind.APPROVED, "web"), encode(approved(cluster, Mode.ENFORCE))
+            )
+            return await asyncio.wait_for(steer, 10), await asyncio.wait_for(drain, 10)
     finally:
-        await runner.stop()
         await nc.close()
 
 
