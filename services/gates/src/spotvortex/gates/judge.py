@@ -65,6 +65,27 @@ class _Rules:
         return [o for o in self.outcomes if o.outcome == "fail"]
 
 
+def _age(facts: PoolFacts, now: datetime) -> float:
+    return (now - facts.telemetry_time).total_seconds()
+
+
+def _check_kill_switch(rules: _Rules, config: GateConfig) -> None:
+    rules.add(
+        "kill_switch", config.enabled, "" if config.enabled else "gates.enabled is false: nothing moves"
+    )
+
+
+def _check_fresh(rules: _Rules, facts: PoolFacts, config: GateConfig, now: datetime) -> None:
+    age = _age(facts, now)
+    rules.add(
+        "telemetry_fresh",
+        age <= config.max_telemetry_age_seconds,
+        f"telemetry is {age:.0f}s old",
+        value=age,
+        limit=config.max_telemetry_age_seconds,
+    )
+
+
 def bounded_target(proposal: ProposedAction, action: Action, facts: PoolFacts, config: GateConfig) -> float:
     """The proposal's target within the operator's share bounds and on-demand floor.
 
@@ -126,15 +147,8 @@ def _interruption(
     if pending == 0 or facts.nodes.total == 0:
         return None
     rules = _Rules()
-    rules.add("kill_switch", config.enabled, "" if config.enabled else "gates.enabled is false")
-    age = (now - facts.telemetry_time).total_seconds()
-    rules.add(
-        "telemetry_fresh",
-        age <= config.max_telemetry_age_seconds,
-        f"telemetry is {age:.0f}s old",
-        value=age,
-        limit=config.max_telemetry_age_seconds,
-    )
+    _check_kill_switch(rules, config)
+    _check_fresh(rules, facts, config, now)
     rules.note(
         "interruption_fast_path",
         "override",
@@ -178,7 +192,7 @@ def _release(
         return None
     if proposal.action is Action.EMERGENCY_EXIT or proposal.capacity_score >= config.risk_override_threshold:
         return None
-    if (now - facts.telemetry_time).total_seconds() > config.max_telemetry_age_seconds:
+    if _age(facts, now) > config.max_telemetry_age_seconds:
         return None
     current = proposal.current_spot_ratio
     if not arrived(state, facts, current):
@@ -221,21 +235,12 @@ def _judge_move(
     action = proposal.action
     facts = proposal.facts
 
-    rules.add(
-        "kill_switch", config.enabled, "" if config.enabled else "gates.enabled is false: nothing moves"
-    )
+    _check_kill_switch(rules, config)
     if facts is None:
         rules.add("pool_facts", False, "the proposal carries no pool facts to judge against")
         return _finish(proposal, state, rules, action, proposal.current_spot_ratio, 0, mode, now, config)
 
-    age = (now - facts.telemetry_time).total_seconds()
-    rules.add(
-        "telemetry_fresh",
-        age <= config.max_telemetry_age_seconds,
-        f"telemetry is {age:.0f}s old",
-        value=age,
-        limit=config.max_telemetry_age_seconds,
-    )
+    _check_fresh(rules, facts, config, now)
 
     if proposal.capacity_score >= config.risk_override_threshold and action is not Action.EMERGENCY_EXIT:
         rules.note(
