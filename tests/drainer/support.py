@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -266,3 +266,28 @@ def event_reasons(kube: KubeEmulator, node_name: str) -> list[str]:
     events = kube.store.list("events", field_selector=f"involvedObject.name={node_name}")
     events.sort(key=lambda e: int(e["metadata"]["resourceVersion"]))
     return [e["reason"] for e in events]
+
+
+EVICTIONS = r"/eviction$"
+"""Audit-log path of Eviction requests."""
+
+
+def blocked_node(kube: KubeEmulator, name: str = "n1") -> None:
+    """``name`` runs two web pods under a PDB that needs both: every eviction is refused (429) until it goes."""
+    kube.store.create(node(name))
+    for i in range(2):
+        kube.store.create(pod(f"web-{i}", name, labels={"app": "web"}))
+    kube.store.create(pdb("web", "web", min_available=2))
+
+
+def refused_while_evicting(
+    bus: Bus, kube: KubeEmulator, job_id: str = "job-1", times: int = 2
+) -> Callable[[], Awaitable[bool]]:
+    """A condition: the job's first node is in its eviction phase and ``times`` evictions were refused."""
+
+    async def holds() -> bool:
+        record = await bus.record(job_id)
+        refusals = [e for e in kube.audit.mutations(path=EVICTIONS) if e.status == 429]
+        return record is not None and record.nodes[0].phase == "evicting" and len(refusals) >= times
+
+    return holds

@@ -9,9 +9,19 @@ from spotvortex.drainer.kubeapi import DRAIN_JOB_ANNOTATION
 from spotvortex.sim.kube import KubeEmulator
 from tests.helpers import eventually
 
-from .support import Bus, drain_job, drainer_settings, node, pdb, pod, running
+from .support import (
+    EVICTIONS,
+    Bus,
+    blocked_node,
+    drain_job,
+    drainer_settings,
+    node,
+    pdb,
+    pod,
+    refused_while_evicting,
+    running,
+)
 
-EVICTIONS = r"/eviction$"
 NODE_PATCH = r"^/api/v1/nodes/"
 EVENTS = r"/events$"
 
@@ -81,10 +91,7 @@ async def test_a_job_asking_for_no_grace_gets_the_default(
 async def test_a_budget_that_never_allows_rolls_back_at_the_deadline(
     nats_url: str, cluster: str, kube: KubeEmulator, nats_bus: Bus
 ) -> None:
-    kube.store.create(node("n1"))
-    for i in range(2):
-        kube.store.create(pod(f"web-{i}", "n1", labels={"app": "web"}))
-    kube.store.create(pdb("web", "web", min_available=2))  # 2 healthy, 2 needed: every eviction is a 429
+    blocked_node(kube)  # 2 healthy, 2 needed: every eviction is a 429
     async with running(drainer_settings(nats_url, cluster, kube)):
         await nats_bus.publish(drain_job(cluster, ["n1"], deadline_in=1.5))
         result = await nats_bus.result("n1")
@@ -242,20 +249,12 @@ async def test_the_same_job_twice_drains_once(
 async def test_a_restarted_drainer_resumes_the_job_from_its_record(
     nats_url: str, cluster: str, kube: KubeEmulator, nats_bus: Bus
 ) -> None:
-    kube.store.create(node("n1"))
-    for i in range(2):
-        kube.store.create(pod(f"web-{i}", "n1", labels={"app": "web"}))
-    kube.store.create(pdb("web", "web", min_available=2))  # holds the job in its eviction phase
+    blocked_node(kube)  # holds the job in its eviction phase
     config = drainer_settings(nats_url, cluster, kube)
-
-    async def refused_twice() -> bool:
-        record = await nats_bus.record("job-1")
-        refusals = [e for e in kube.audit.mutations(path=EVICTIONS) if e.status == 429]
-        return record is not None and record.nodes[0].phase == "evicting" and len(refusals) >= 2
 
     async with running(config):
         await nats_bus.publish(drain_job(cluster, ["n1"], deadline_in=60))
-        await eventually(refused_twice)
+        await eventually(refused_while_evicting(nats_bus, kube))
     assert unschedulable(kube, "n1")  # stopping is not a rollback: the job is still in progress
     assert nats_bus.results == []
 

@@ -21,9 +21,8 @@ from tests.helpers import eventually
 from tests.router.asg_support import Groups, aws_credentials, emulator, group, twins
 
 from .asg_support import OD_GROUP, SPOT_GROUP, Cloud, asg_settings, node_name
-from .support import Bus, drain_job, running
+from .support import EVICTIONS, Bus, drain_job, running
 
-EVICTIONS = r"/eviction$"
 NODE_PATCH = r"^/api/v1/nodes/"
 
 

@@ -6,20 +6,20 @@ from spotvortex.sim.kube import KubeEmulator
 from tests.helpers import eventually
 
 from .support import (
+    EVICTIONS,
     Bus,
     bind,
+    blocked_node,
     drain_job,
     drainer_settings,
     event_reasons,
     node,
-    pdb,
     placeholders,
     pod,
     running,
 )
 
 EVENTS = r"/events$"
-EVICTIONS = r"/eviction$"
 
 
 async def test_every_step_of_a_drain_is_told_on_the_node(
@@ -50,10 +50,7 @@ async def test_every_step_of_a_drain_is_told_on_the_node(
 async def test_a_refusing_budget_is_told_once_then_the_rollback_and_the_uncordon(
     nats_url: str, cluster: str, kube: KubeEmulator, nats_bus: Bus
 ) -> None:
-    kube.store.create(node("n1"))
-    for i in range(2):
-        kube.store.create(pod(f"web-{i}", "n1", labels={"app": "web"}))
-    kube.store.create(pdb("web", "web", min_available=2))  # every eviction is a 429
+    blocked_node(kube)  # every eviction is a 429
     async with running(drainer_settings(nats_url, cluster, kube)):
         await nats_bus.publish(drain_job(cluster, ["n1"], deadline_in=1.5))
         assert (await nats_bus.result("n1")).outcome == "rolled-back"

@@ -10,9 +10,7 @@ import pytest
 from spotvortex.sim.kube import AuditEntry, KubeEmulator
 from tests.helpers import eventually
 
-from .support import Bus, drain_job, drainer_settings, node, pod, running
-
-EVICTIONS = r"/eviction$"
+from .support import EVICTIONS, Bus, drain_job, drainer_settings, node, pod, running
 
 
 @pytest.mark.parametrize("evict_standalone", [False, True])

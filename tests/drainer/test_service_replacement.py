@@ -13,6 +13,7 @@ from spotvortex.sim.kube import KubeEmulator
 from tests.helpers import eventually
 
 from .support import (
+    EVICTIONS,
     Bus,
     bind,
     drain_job,
@@ -24,7 +25,6 @@ from .support import (
     running,
 )
 
-EVICTIONS = r"/eviction$"
 NODE_PATCH = r"^/api/v1/nodes/"
 PLACEHOLDER_PODS = r"^/api/v1/namespaces/spotvortex/pods"
 

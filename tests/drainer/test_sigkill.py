@@ -16,10 +16,9 @@ from spotvortex.runtime.local_env import local_service_env
 from spotvortex.sim.kube import KubeEmulator
 from tests.helpers import eventually
 
-from .support import Bus, drain_job, node, pdb, pod
+from .support import Bus, blocked_node, drain_job, refused_while_evicting
 
 SPOTVORTEX = str(Path(sys.executable).parent / "spotvortex")
-EVICTIONS = r"/eviction$"
 NODE_PATCH = r"^/api/v1/nodes/"
 
 
@@ -55,20 +54,12 @@ async def spawn(env: dict[str, str]) -> asyncio.subprocess.Process:
 async def test_a_sigkilled_drainer_is_resumed_from_its_record_and_drains_the_node_once(
     nats_url: str, cluster: str, kube: KubeEmulator, nats_bus: Bus
 ) -> None:
-    kube.store.create(node("n1"))
-    for i in range(2):
-        kube.store.create(pod(f"web-{i}", "n1", labels={"app": "web"}))
-    kube.store.create(pdb("web", "web", min_available=2))  # holds the job in its eviction phase
-
-    async def refused_twice() -> bool:
-        record = await nats_bus.record("job-1")
-        refusals = [e for e in kube.audit.mutations(path=EVICTIONS) if e.status == 429]
-        return record is not None and record.nodes[0].phase == "evicting" and len(refusals) >= 2
+    blocked_node(kube)  # holds the job in its eviction phase
 
     first = await spawn(drainer_env(nats_url, cluster, kube, "drainer-1"))
     try:
         await nats_bus.publish(drain_job(cluster, ["n1"], deadline_in=120))
-        await eventually(refused_twice, timeout=30)
+        await eventually(refused_while_evicting(nats_bus, kube), timeout=30)
     finally:
         first.send_signal(signal.SIGKILL)
         await first.wait()
