@@ -5,14 +5,15 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 UV_VERSION := 0.13.9
+TORCH_VERSION := 2.13.0
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 STAMP := $(VENV)/.synced
 PYPROJECTS := pyproject.toml $(wildcard libs/*/pyproject.toml services/*/pyproject.toml sim/pyproject.toml)
-PY_SOURCES := libs services sim tests benchmarks
+PY_SOURCES := libs services sim tests benchmarks training
 TYPED_CORES := libs/contracts/src libs/runtime/src libs/aws/src libs/cli/src sim/src services/collector/src services/inference/src services/gates/src services/router/src services/drainer/src
 
-.PHONY: setup run test lint typecheck unit bench docs lock clean help
+.PHONY: setup run test lint typecheck unit bench docs lock clean help train torch
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -49,6 +50,12 @@ bench: setup ## benchmarks (write JSON to benchmarks/results/)
 	$(BIN)/python benchmarks/sim_month.py --seeds 11 12 13
 	$(BIN)/python benchmarks/eval_month.py --policies spot-first,on-demand,oracle,static-0.5,spotvortex --name eval_month_oracle
 	$(BIN)/python benchmarks/eval_month.py
+
+torch: setup ## install torch (CPU) into .venv, for training only; no service imports it
+	$(BIN)/python -c "import torch" 2>/dev/null || $(BIN)/python -m pip install --quiet --disable-pip-version-check "torch==$(TORCH_VERSION)"
+
+train: torch ## retrain the shipped models from the data (models/, docs/models.md)
+	$(BIN)/python -m training.build
 
 docs: setup ## regenerate generated docs (docs/events.md)
 	$(BIN)/spotvortex docs events --write

@@ -109,9 +109,9 @@ async def test_spot_price_history_fills_the_window(
     a = by_zone["us-east-1a"]
     assert a.spot_price == pytest.approx(0.030)
     assert a.prices[-1].time == prices.latest
-    # an hour of ten-minute changes, plus the one in force when the window opened
-    assert len(a.prices) == 7
-    assert a.prices[0].time == prices.latest - timedelta(minutes=60)
+    # every change of the risk window (all two hours of them: the window is six)
+    assert len(a.prices) == 12
+    assert a.prices[0].time == prices.latest - timedelta(minutes=110)
     assert by_zone["us-east-1c"].spot_price == pytest.approx(0.040)
     first, second = prices.calls[0], prices.calls[1]
     assert first is not None

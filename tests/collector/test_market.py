@@ -17,7 +17,8 @@ def minutes(m: float) -> timedelta:
 
 def test_window_keeps_recent_points_and_the_one_in_force_at_its_start() -> None:
     window = MarketWindow(window_seconds=3600)
-    for m, price in ((150, 0.01), (90, 0.02), (70, 0.03), (30, 0.04), (10, 0.05)):
+    # prices are kept for the risk window (six hours) even when window_seconds is shorter
+    for m, price in ((450, 0.01), (390, 0.02), (370, 0.03), (30, 0.04), (10, 0.05)):
         window.price("m5.large", "us-east-1a", NOW - minutes(m), price)
     series = window.series("m5.large", "us-east-1a", NOW)
     assert series is not None
@@ -26,9 +27,9 @@ def test_window_keeps_recent_points_and_the_one_in_force_at_its_start() -> None:
 
     window.prune(NOW)
     assert window.series("m5.large", "us-east-1a", NOW) == series  # pruning changes nothing visible
-    later = window.series("m5.large", "us-east-1a", NOW + minutes(120))
+    later = window.series("m5.large", "us-east-1a", NOW + minutes(420))
     assert later is not None
-    assert later.prices == [PricePoint(time=NOW - minutes(10), spot_price=0.05)]  # quiet hour: still known
+    assert later.prices == [PricePoint(time=NOW - minutes(10), spot_price=0.05)]  # quiet window: still known
     assert later.spot_price == 0.05
 
 

@@ -14,7 +14,7 @@ import pytest
 
 from spotvortex.contracts import Action, PolicySource, PoolSafety
 from spotvortex.inference import Models, RuntimeConfig, decide, decide_batch, load_runtime_config
-from spotvortex.inference.features import FEATURE_NAMES, feature_vector, market_view
+from spotvortex.inference.features import FEATURE_NAMES, market_view, window_rows
 from spotvortex.inference.params import compile_params
 from spotvortex.inference.policy import ResponseMode, decide_deterministic
 from spotvortex.inference.risk import apply_risk_multiplier
@@ -180,7 +180,7 @@ def test_features_follow_time_not_event_counts() -> None:
     def features(t: object) -> list[float]:
         view = market_view(t)  # type: ignore[arg-type]
         assert view is not None
-        return feature_vector(view, t.time)  # type: ignore[attr-defined]
+        return window_rows(view, t)[-1]  # type: ignore[arg-type]
 
     assert features(chatty) == pytest.approx(features(base))
     assert features(scaled) == pytest.approx(features(base))

@@ -13,6 +13,7 @@ import onnx
 import pytest
 from onnx.external_data_helper import convert_model_to_external_data
 
+from spotvortex.contracts.risk_window import STEPS
 from spotvortex.inference import ManifestError, default_models_dir, load_models
 from spotvortex.inference.features import N_FEATURES
 from spotvortex.inference.settings import InferenceConfig, InferenceSettings, preflight
@@ -57,8 +58,7 @@ def test_the_shipped_bundle_verifies() -> None:
     assert models.rl is not None
     assert models.rl.version == m["artifacts"][RL]["version"]
     assert models.cloud == "aws"
-    assert m["artifacts"][RISK]["kind"] == "logistic-placeholder"
-    assert "replaces it" in m["artifacts"][RISK]["description"]
+    assert m["artifacts"][RISK]["kind"] in {"compact-tft", "window-logistic"}
     assert "Not trained by reinforcement learning" in m["artifacts"][RL]["description"]
     for name in (RISK, RL):
         assert (default_models_dir() / name).stat().st_size < 100_000
@@ -133,7 +133,7 @@ def test_external_data_is_verified_and_loaded_from_memory(bundle: Path) -> None:
     relist(bundle, "risk.data", role="external-data")
     relist(bundle, RISK, external_data=["risk.data"])
     loaded = load_models(bundle)
-    x = np.random.default_rng(1).random((7, N_FEATURES), dtype=np.float32)
+    x = np.random.default_rng(1).random((7, STEPS, N_FEATURES), dtype=np.float32)
     assert np.allclose(loaded.risk.raw_scores(x)[0], shipped.risk.raw_scores(x)[0])
     data = bytearray((bundle / "risk.data").read_bytes())
     data[0] ^= 0x40
@@ -161,7 +161,7 @@ def test_a_model_for_another_feature_spec_is_refused(bundle: Path) -> None:
     meta.value = json.dumps(document)
     onnx.save_model(model, str(bundle / RISK))
     relist(bundle, RISK)
-    with pytest.raises(ManifestError, match="trained on feature spec 0, this build computes spec 1"):
+    with pytest.raises(ManifestError, match="trained on feature spec 0, this build computes spec 2"):
         load_models(bundle)
 
 

@@ -7,7 +7,7 @@ import importlib
 import sys
 from collections.abc import Callable, Sequence
 
-from spotvortex.cli import docs_cmd, inject_cmd, run_cmd, up_cmd
+from spotvortex.cli import docs_cmd, inject_cmd, models_cmd, run_cmd, up_cmd
 
 Command = Callable[[argparse.Namespace], int]
 
@@ -22,6 +22,7 @@ def build_parser() -> argparse.ArgumentParser:
     run_cmd.register(sub)
     docs_cmd.register(sub)
     inject_cmd.register(sub)
+    models_cmd.register(sub)
     _register_optional(sub, "spotvortex.sim.cli")
     _register_optional(sub, "spotvortex.sim.eval.cli")
     return parser

@@ -14,6 +14,7 @@ from spotvortex.contracts.decisions import (
 from spotvortex.contracts.enums import Action, CapacityType, Direction, Mode, PolicySource, Provisioner
 from spotvortex.contracts.market import MarketCapacity, MarketInterruption, MarketPrice, MarketRebalance
 from spotvortex.contracts.telemetry import (
+    AvailabilityPoint,
     DisruptionBudget,
     MarketSeries,
     NodeCounts,
@@ -29,6 +30,7 @@ from spotvortex.contracts.telemetry import (
 __all__ = [
     "SCHEMA_VERSION",
     "Action",
+    "AvailabilityPoint",
     "CapacityType",
     "ContractError",
     "DeadLetter",

@@ -96,8 +96,21 @@ class PricePoint(msgspec.Struct, frozen=True, kw_only=True, array_like=True):
     spot_price: NonNegative
 
 
+class AvailabilityPoint(msgspec.Struct, frozen=True, kw_only=True, array_like=True):
+    """One capacity report: ``[time, available]``; the state holds until the next report."""
+
+    time: AwareDatetime
+    available: bool
+
+
 class MarketSeries(msgspec.Struct, frozen=True, kw_only=True):
-    """The recent market of one (instance type, zone) the pool runs or may run on."""
+    """The recent market of one (instance type, zone) the pool runs or may run on.
+
+    The ``*_1h`` counters summarise the last hour; the history lists (``availability``, ``*_times``) carry the
+    longer window the risk model reads (``spotvortex.contracts.risk_window.HISTORY``), oldest first.
+    ``availability`` starts with the last report before that window, so the state at its start is known.
+    ``observed_since`` is when the sender began watching this market: before it, the history says nothing.
+    """
 
     instance_type: Name
     zone: Name
@@ -110,6 +123,10 @@ class MarketSeries(msgspec.Struct, frozen=True, kw_only=True):
     rebalances_1h: Count = 0
     capacity_losses_1h: Count = 0
     advisor_band: int | None = None
+    availability: list[AvailabilityPoint] = []
+    interruption_times: list[AwareDatetime] = []
+    rebalance_times: list[AwareDatetime] = []
+    observed_since: AwareDatetime | None = None
 
 
 class DisruptionBudget(msgspec.Struct, frozen=True, kw_only=True):

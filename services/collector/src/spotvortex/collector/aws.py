@@ -75,7 +75,7 @@ class AwsFeed:
         if not types:
             return 0
         now = self._clock.now()
-        oldest = now - self._collector.market.window
+        oldest = now - self._collector.market.history
         groups: dict[datetime, list[str]] = defaultdict(list)
         for itype in types:
             groups[self._since.get(itype, oldest)].append(itype)

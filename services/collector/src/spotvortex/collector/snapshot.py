@@ -222,7 +222,7 @@ def finish_snapshot(
         time=now,
         trigger=trigger,
         market=series,
-        window_seconds=int(market.window.total_seconds()),
+        window_seconds=int(market.history.total_seconds()),
         cluster_nodes=index.cluster_nodes,
         cluster_draining=index.cluster_draining,
     )

@@ -10,7 +10,7 @@ and publishes a risk assessment and a proposed action per snapshot. The pure cor
 
 from spotvortex.inference.config import RuntimeConfig, load_runtime_config
 from spotvortex.inference.decide import Outcome, decide, decide_batch, decide_rules, decision_id
-from spotvortex.inference.features import FEATURE_NAMES, FEATURE_SPEC_VERSION, feature_vector, market_view
+from spotvortex.inference.features import FEATURE_NAMES, FEATURE_SPEC_VERSION, market_view, window_rows
 from spotvortex.inference.manifest import ManifestError
 from spotvortex.inference.models import Models, default_models_dir, load_models
 from spotvortex.inference.params import PolicyParams, compile_params
@@ -43,8 +43,8 @@ __all__ = [
     "decide_rules",
     "decision_id",
     "default_models_dir",
-    "feature_vector",
     "load_models",
     "load_runtime_config",
     "market_view",
+    "window_rows",
 ]

@@ -37,17 +37,17 @@ import numpy as np
 
 from spotvortex.contracts.decisions import FeatureContribution, ProposedAction, RiskAssessment
 from spotvortex.contracts.enums import Action, PolicySource
+from spotvortex.contracts.risk_window import StepCache
 from spotvortex.contracts.telemetry import PoolTelemetry
 from spotvortex.inference.caps import WorkloadInputs
 from spotvortex.inference.config import RuntimeConfig
 from spotvortex.inference.features import (
-    FEATURE_NAMES,
+    MarketSummary,
     MarketView,
-    feature_matrix,
-    feature_vector,
+    market_summary,
     market_view,
 )
-from spotvortex.inference.models import Models
+from spotvortex.inference.models import Models, RiskScorer
 from spotvortex.inference.params import PolicyParams, compile_params
 from spotvortex.inference.policy import PolicyDecision, PolicyInputs, decide_deterministic, target_ratio
 from spotvortex.inference.risk import apply_risk_multiplier
@@ -56,7 +56,6 @@ from spotvortex.inference.rl import StateInputs, choose, preference_clarity, sta
 UNSUPPORTED = "unsupported_instance_family"
 MISSING_MARKET = "missing_market_data"
 RL_REASON = "rl_q_argmax"
-VOLATILITY = FEATURE_NAMES.index("price_volatility_1h")
 
 
 @dataclass(frozen=True)
@@ -104,11 +103,15 @@ def _clip01(value: float) -> float:
     return min(1.0, max(0.0, float(value)))
 
 
+_Market = tuple[MarketView, list[list[float]], MarketSummary] | None
+
+
 @dataclass(frozen=True)
 class _Scored:
     telemetry: PoolTelemetry
     view: MarketView
-    row: list[float]
+    window: list[list[float]]
+    summary: MarketSummary
     unsupported: tuple[str, ...]
 
 
@@ -256,11 +259,14 @@ def _pool_types(t: PoolTelemetry) -> list[str | None]:
 def _market_features(
     t: PoolTelemetry,
     in_scope: Callable[[str], bool] | None,
-    seen: dict[tuple[object, ...], tuple[MarketView | None, list[float] | None]],
-) -> tuple[MarketView | None, list[float] | None]:
-    """The pool's market view and feature row, worked out once per batch for pools that carry the very
-    same market series objects (as a collector building every pool's snapshot at one time hands over):
-    both depend only on those series, the pool's types and zones, and the snapshot time."""
+    seen: dict[tuple[object, ...], _Market],
+    steps: StepCache,
+    risk: RiskScorer,
+) -> _Market:
+    """The pool's market view, risk window and price summary, worked out once per batch for pools that carry
+    the very same market series objects (as a collector building every pool's snapshot at one time hands
+    over): they depend only on those series, the pool's types and zones, and the snapshot time. ``steps``
+    shares each market's per-step features between pools and families of the batch."""
     key = (
         t.time,
         t.dominant_instance_type,
@@ -271,8 +277,17 @@ def _market_features(
     found = seen.get(key)
     if found is None:
         view = market_view(t, in_scope)
-        found = seen[key] = (view, None if view is None else feature_vector(view, t.time))
+        found = seen[key] = (
+            None if view is None else (view, risk.prepare(view, t, steps), market_summary(view, t.time))
+        )
     return found
+
+
+def _recent_prices(view: MarketView) -> tuple[float, ...]:
+    """The last twelve spot prices (USD/h) of the view's first market, oldest first, ending with the price now
+    (the earlier bundle's history input)."""
+    series = view.series[0]
+    return (*(p.spot_price for p in series.prices[-12:]), series.spot_price)[-12:]
 
 
 def decide_batch(
@@ -290,37 +305,42 @@ def decide_batch(
     scope = models.scope
     outcomes: list[Outcome | None] = [None] * len(telemetries)
     scored: list[tuple[int, _Scored]] = []
-    markets: dict[tuple[object, ...], tuple[MarketView | None, list[float] | None]] = {}
+    markets: dict[tuple[object, ...], _Market] = {}
+    steps: StepCache = {}
     for i, t in enumerate(telemetries):
         types = _pool_types(t)
         unsupported = scope.unsupported_families(types)
         if not any(scope.supports(x) for x in types):
             outcomes[i] = batch.fallback(t, unsupported)
             continue
-        view, row = _market_features(t, None if scope.unrestricted else scope.supports, markets)
-        if view is None or row is None:
+        found = _market_features(
+            t, None if scope.unrestricted else scope.supports, markets, steps, models.risk
+        )
+        if found is None:
             outcomes[i] = batch.missing(t, unsupported)
             continue
-        scored.append((i, _Scored(t, view, row, unsupported)))
+        view, window, summary = found
+        scored.append((i, _Scored(t, view, window, summary, unsupported)))
     if scored:
-        matrix = feature_matrix([s.row for _, s in scored])
-        raw_c, raw_r = models.risk.raw_scores(matrix)  # the one risk-model call of the batch
+        assessed = models.risk.assess(models.risk.stack([s.window for _, s in scored]))  # one risk call
+        raw_c, raw_r = assessed.capacity, assessed.runtime
         k = params.config.risk_multiplier
         capacity, runtime = apply_risk_multiplier(raw_c, k), apply_risk_multiplier(raw_r, k)
-        in_dist = models.risk.in_distribution(matrix)
-        tops = models.risk.top_features(matrix)
+        in_dist = assessed.in_distribution
+        tops = assessed.top_features
         rules: list[PolicyDecision] = []
         states: list[list[float]] = []
+        encode_state = models.rl.state if models.rl is not None else state_vector
         for n, (_, s) in enumerate(scored):
             inputs = PolicyInputs(float(capacity[n]), float(runtime[n]), workload_inputs(s.telemetry, s.view))
             decision = decide_deterministic(inputs, params)
             rules.append(decision)
             w = inputs.workload
             states.append(
-                state_vector(
+                encode_state(
                     StateInputs(
-                        spot_price_ratio=s.row[0],
-                        price_volatility=s.row[VOLATILITY],
+                        spot_price_ratio=s.summary.spot_price_ratio,
+                        price_volatility=s.summary.price_volatility_1h,
                         capacity_score=inputs.capacity_score,
                         runtime_score=inputs.runtime_score,
                         pod_startup_seconds=w.pod_startup_seconds,
@@ -332,6 +352,10 @@ def decide_batch(
                         effective_cap=decision.caps.effective_cap,
                         recovery_risk=w.safety.recovery_budget_violation_risk,
                         out_of_distribution=bool(decision.ood_reasons),
+                        spot_price_usd=w.spot_price,
+                        on_demand_price_usd=w.on_demand_price,
+                        target_spot_ratio=decision.target_spot_ratio,
+                        price_history_usd=_recent_prices(s.view),
                     )
                 )
             )

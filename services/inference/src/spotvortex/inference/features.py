@@ -1,25 +1,17 @@
-"""The risk model's input: one versioned feature vector per pool snapshot, computed one way for serving and training.
+"""The pool's market as the models see it: which series a decision rests on, and the inputs built from them.
 
-Every feature is a property of the pool's *market* over the last hour before the snapshot's own time
+- The risk model's input is feature spec 2 (``spotvortex.contracts.risk_window``, shared with the collector
+  and training): a window of ``STEPS`` half-hour steps per pool. This module picks the series and the family.
+- The rl state and the earlier bundle read a short price summary (``market_summary``): the spot/on-demand ratio
+  now and its time-weighted volatility over the last hour. Prices are price-change events (a price holds until
+  the next change), so the statistics are taken over the step function in time, never over a count of points
+  (upstream-spec §11 item 22).
+
+Series used: those of the pool's dominant instance type (else its first listed type with market data, else any),
+restricted to the pool's zones when they are known; the family is every series of that type's family the
+snapshot carries. Every input is a property of the market before the snapshot's own time
 (``PoolTelemetry.time``), never of the moment the snapshot is processed, so a redelivered snapshot gives the same
-vector. Workload and safety inputs are not model features: the policy's cap rules handle them.
-
-Fixes to the earlier feature builder (upstream-spec §11 item 22):
-
-- prices are *price-change events* (a price holds until the next change), so window statistics are taken over
-  the step function in time (time-weighted), never over a count of points; the number of changes reported
-  does not change a feature;
-- prices enter as ratios to the on-demand price, never as raw USD, so a feature means the same for a
-  ``t3.micro`` and an ``m5.24xlarge``;
-- hour and day are those of the snapshot, encoded on the circle (23:59 is next to 00:00).
-
-The window is one hour whatever the snapshot's ``window_seconds``, matching the collector's ``*_1h`` counters;
-prices older than the window only tell the price in force at its start.
-
-Spec version ``1`` (``FEATURES`` lists name, definition and normalisation, in input order). Market series used:
-those of the pool's dominant instance type (else its first listed type with market data, else any), restricted
-to the pool's zones when they are known. Per-market values are averaged, except ``price_peak_ratio_1h`` (the
-maximum), the ``*_share`` features (the share of markets showing the event) and ``advisor_band`` (the worst).
+input.
 """
 
 from __future__ import annotations
@@ -27,64 +19,29 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import numpy as np
 import numpy.typing as npt
 
+from spotvortex.contracts.risk_window import (
+    N_WINDOW_FEATURES,
+    SPEC_VERSION,
+    STEPS,
+    WINDOW_FEATURE_NAMES,
+    WINDOW_FEATURES,
+    StepCache,
+    WindowFeature,
+    family_series,
+    pool_window,
+)
 from spotvortex.contracts.telemetry import MarketSeries, PoolTelemetry
 
-FEATURE_SPEC_VERSION = "1"
-WINDOW = timedelta(hours=1)
-UNKNOWN_ADVISOR_BAND = 2  # the 10-15 % band, as the simulator assumes for a type without a band
-MAX_ADVISOR_BAND = 4
-
-
-@dataclass(frozen=True)
-class FeatureDef:
-    name: str
-    definition: str
-    normalisation: str
-    raises_risk: bool  # a higher value may never lower a score (the model's coefficient is constrained ≥ 0)
-
-
-FEATURES: tuple[FeatureDef, ...] = (
-    FeatureDef("spot_price_ratio", "current spot price / on-demand price", "clip [0, 1]", True),
-    FeatureDef("price_change_1h", "price ratio now − price ratio one hour earlier", "clip [−1, 1]", True),
-    FeatureDef(
-        "price_volatility_1h",
-        "time-weighted std of the price ratio over the last hour",
-        "×2, clip [0, 1]",
-        True,
-    ),
-    FeatureDef("price_peak_ratio_1h", "highest price ratio in the last hour", "clip [0, 1]", True),
-    FeatureDef("spot_unavailable_share", "share of markets reporting no spot capacity now", "[0, 1]", True),
-    FeatureDef(
-        "interrupted_share_1h",
-        "share of markets with an interruption notice in the last hour",
-        "[0, 1]",
-        True,
-    ),
-    FeatureDef(
-        "rebalance_share_1h",
-        "share of markets with a rebalance recommendation in the last hour",
-        "[0, 1]",
-        True,
-    ),
-    FeatureDef(
-        "capacity_loss_share_1h",
-        "share of markets with a capacity-loss signal in the last hour",
-        "[0, 1]",
-        True,
-    ),
-    FeatureDef("advisor_band", "worst Spot Advisor interruption band (unknown = band 2)", "band / 4", True),
-    FeatureDef("hour_sin", "hour of day of the snapshot (UTC)", "sin(2π·h/24)", False),
-    FeatureDef("hour_cos", "hour of day of the snapshot (UTC)", "cos(2π·h/24)", False),
-    FeatureDef("week_sin", "time of week of the snapshot (UTC, Monday 00:00 = 0)", "sin(2π·d/7)", False),
-    FeatureDef("week_cos", "time of week of the snapshot (UTC, Monday 00:00 = 0)", "cos(2π·d/7)", False),
-)
-FEATURE_NAMES: tuple[str, ...] = tuple(f.name for f in FEATURES)
-N_FEATURES = len(FEATURES)
+FEATURE_SPEC_VERSION = SPEC_VERSION
+FEATURE_NAMES: tuple[str, ...] = WINDOW_FEATURE_NAMES
+FEATURES: tuple[WindowFeature, ...] = WINDOW_FEATURES
+N_FEATURES = N_WINDOW_FEATURES
+WINDOW = timedelta(hours=1)  # the span of the rl state's price summary and of the data-quality check
 
 FloatMatrix = npt.NDArray[np.float32]
 
@@ -185,43 +142,39 @@ def _clip(value: float, low: float, high: float) -> float:
     return min(high, max(low, value))
 
 
-def _share(series: Sequence[MarketSeries], flag: Callable[[MarketSeries], bool]) -> float:
-    return sum(1 for s in series if flag(s)) / len(series)
+@dataclass(frozen=True)
+class MarketSummary:
+    """The price facts the rl state and the earlier bundle read: the spot/on-demand ratio now and its
+    time-weighted standard deviation over the last hour, averaged over the view's markets."""
+
+    spot_price_ratio: float
+    price_volatility_1h: float
 
 
-def feature_vector(view: MarketView, at: datetime) -> list[float]:
-    """The spec-``1`` features (in ``FEATURE_NAMES`` order) of ``view`` as seen at ``at`` (the snapshot time)."""
+def market_summary(view: MarketView, at: datetime) -> MarketSummary:
     stats = [_window_stats(s, at) for s in view.series]
     n = len(stats)
-    bands = [s.advisor_band for s in view.series if s.advisor_band is not None]
-    band = max(bands) if bands else UNKNOWN_ADVISOR_BAND
-    moment = at.astimezone(UTC)
-    hour = moment.hour + moment.minute / 60 + moment.second / 3600
-    week = moment.weekday() + hour / 24
-    return [
-        _clip(sum(s.ratio_now for s in stats) / n, 0.0, 1.0),
-        _clip(sum(s.ratio_now - s.ratio_start for s in stats) / n, -1.0, 1.0),
-        _clip(2 * sum(s.std for s in stats) / n, 0.0, 1.0),
-        _clip(max(s.peak for s in stats), 0.0, 1.0),
-        _share(view.series, lambda s: not s.spot_available),
-        _share(view.series, lambda s: s.interruptions_1h > 0),
-        _share(view.series, lambda s: s.rebalances_1h > 0),
-        _share(view.series, lambda s: s.capacity_losses_1h > 0),
-        _clip(band, 0, MAX_ADVISOR_BAND) / MAX_ADVISOR_BAND,
-        math.sin(2 * math.pi * hour / 24),
-        math.cos(2 * math.pi * hour / 24),
-        math.sin(2 * math.pi * week / 7),
-        math.cos(2 * math.pi * week / 7),
-    ]
+    return MarketSummary(
+        spot_price_ratio=_clip(sum(s.ratio_now for s in stats) / n, 0.0, 1.0),
+        price_volatility_1h=_clip(2 * sum(s.std for s in stats) / n, 0.0, 1.0),
+    )
 
 
-def feature_matrix(rows: Sequence[Sequence[float]]) -> FloatMatrix:
-    """Stack feature vectors into the model's ``[batch, N_FEATURES]`` float32 input."""
-    matrix = np.asarray(rows, dtype=np.float32).reshape(len(rows), N_FEATURES)
-    return matrix
+def window_rows(
+    view: MarketView, telemetry: PoolTelemetry, cache: StepCache | None = None
+) -> list[list[float]]:
+    """Feature spec 2's window of the pool (``[STEPS][N_FEATURES]``): its chosen markets, with every series of
+    the chosen type's family in the snapshot as the family."""
+    family = family_series(telemetry.market, view.instance_type)
+    return pool_window(view.series, family, telemetry.time, cache)
 
 
-def telemetry_features(telemetry: PoolTelemetry) -> list[float] | None:
-    """Convenience for training and tests: the features of a snapshot, or ``None`` without market data."""
+def window_tensor(windows: Sequence[Sequence[Sequence[float]]]) -> FloatMatrix:
+    """Stack windows into the model's ``[batch, STEPS, N_FEATURES]`` float32 input."""
+    return np.asarray(windows, dtype=np.float32).reshape(len(windows), STEPS, N_FEATURES)
+
+
+def telemetry_window(telemetry: PoolTelemetry) -> list[list[float]] | None:
+    """Convenience for training and tests: the window of a snapshot, or ``None`` without market data."""
     view = market_view(telemetry)
-    return None if view is None else feature_vector(view, telemetry.time)
+    return None if view is None else window_rows(view, telemetry)

@@ -1,47 +1,68 @@
 """The risk model runner: one onnxruntime call per micro-batch, the risk multiplier, and a confidence that means
 something.
 
-The model maps ``features`` [batch, N_FEATURES] to ``capacity_score`` and ``runtime_score`` [batch, 1]. Its
-metadata carries the feature spec version and names it was trained on (checked against this build's
-``features`` module), the training range of every feature, and the linear coefficients (for explanations). At
-load a canned batch is scored both by onnxruntime and from those coefficients; a disagreement refuses the model.
+The model maps ``window`` [batch, STEPS, N_FEATURES] (feature spec 2) to ``capacity_score`` and ``runtime_score``
+[batch, 1] and ``feature_weights`` [batch, N_FEATURES], each input's share of the decision (the top ones go in the
+risk event). Its metadata carries the feature spec version and names it was trained on (checked against this
+build's spec), the window shape, the label horizons, and the training range of every feature. At load a canned
+batch is scored: scores outside [0, 1], weights that do not sum to 1, or a batch that scores differently row by
+row refuse the model.
 
 Confidence (``in_distribution`` × data quality, in ``decide``) is how much the scores can be believed:
-``in_distribution = exp(−2 · Σ excessᵢ)``, where ``excessᵢ`` is how far feature *i* lies outside the range seen in
-training, in units of that range (at least 0.05). Inside the training range it is 1.0; a feature a whole range
-outside gives 0.14. A risk-raising feature above its training maximum is not counted: its coefficient is
-constrained ≥ 0, so the score there is at least the score at the maximum — the extrapolation errs on the safe
-side, and a protective move should not lose confidence because the market looks worse than anything seen.
+``in_distribution = exp(−2 · Σ excessᵢ)``, where ``excessᵢ`` is how far feature *i* (at any step of the window)
+lies outside the range seen in training, in units of that range (at least 0.05). Inside the training range it
+is 1.0; a feature a whole range outside gives 0.14. A risk-raising feature above its training maximum is not
+counted: a market that looks worse than anything seen should not weaken a protective move.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
 from spotvortex.contracts.decisions import FeatureContribution
+from spotvortex.contracts.risk_window import STEPS, StepCache
+from spotvortex.contracts.telemetry import PoolTelemetry
 from spotvortex.inference.features import (
     FEATURE_NAMES,
     FEATURE_SPEC_VERSION,
     FEATURES,
     N_FEATURES,
     FloatMatrix,
+    MarketView,
+    window_rows,
+    window_tensor,
 )
 from spotvortex.inference.manifest import ManifestError, VerifiedModel
 from spotvortex.inference.session import check_io, metadata, open_session
 
-INPUT = "features"
+INPUT = "window"
 CAPACITY = "capacity_score"
 RUNTIME = "runtime_score"
+WEIGHTS = "feature_weights"
 EXCESS_WEIGHT = 2.0
 MIN_RANGE = 0.05
 EPS = 1e-6
+TOP_FEATURES = 3
+ROUNDING = 1e-4
 
 Vector = npt.NDArray[np.float64]
 RAISES_RISK = np.array([f.raises_risk for f in FEATURES])
+
+
+@dataclass(frozen=True)
+class RiskOutputs:
+    """A batch's raw scores (before the risk multiplier), confidences and top inputs."""
+
+    capacity: Vector
+    runtime: Vector
+    in_distribution: Vector
+    top_features: list[list[FeatureContribution]]
 
 
 def apply_risk_multiplier(scores: Vector, k: float) -> Vector:
@@ -63,16 +84,18 @@ class RiskModel:
         self.version = model.version
         self.kind = model.entry.kind or "unknown"
         self._session, self._buffers = open_session(model)
-        check_io(self._session, model.name, {INPUT: N_FEATURES}, {CAPACITY: 1, RUNTIME: 1})
+        check_io(
+            self._session,
+            model.name,
+            {INPUT: (STEPS, N_FEATURES)},
+            {CAPACITY: (1,), RUNTIME: (1,), WEIGHTS: (N_FEATURES,)},
+        )
         meta = metadata(self._session, model.name)
         self._check_spec(meta)
         self.low = np.asarray(meta["feature_low"], dtype=np.float64)
         self.high = np.asarray(meta["feature_high"], dtype=np.float64)
-        self.mean = np.asarray(meta["feature_mean"], dtype=np.float64)
-        self.capacity_coef = np.asarray(meta["capacity"]["coef"], dtype=np.float64)
-        self.capacity_intercept = float(meta["capacity"]["intercept"])
-        self.runtime_coef = np.asarray(meta["runtime"]["coef"], dtype=np.float64)
-        self.runtime_intercept = float(meta["runtime"]["intercept"])
+        self.horizons = dict(meta.get("horizons_seconds", {}))
+        self.persistence: dict[str, list[float]] = dict(meta.get("persistence", {}))
         self._self_check()
 
     def _check_spec(self, meta: dict[str, Any]) -> None:
@@ -86,59 +109,93 @@ class RiskModel:
             raise ManifestError(
                 f"models: {self.name} lists features {meta.get('feature_names')}, expected {FEATURE_NAMES}"
             )
-        for key in ("feature_low", "feature_high", "feature_mean"):
+        for key in ("feature_low", "feature_high"):
             if len(meta.get(key, ())) != N_FEATURES:
                 raise ManifestError(f"models: {self.name} metadata {key} must have {N_FEATURES} values")
 
     def _self_check(self) -> None:
-        probe = np.stack([self.low, self.mean, self.high]).astype(np.float32)
-        capacity, runtime = self.raw_scores(probe)
-        expected_c = 1 / (
-            1 + np.exp(-(probe.astype(np.float64) @ self.capacity_coef + self.capacity_intercept))
+        rows = [
+            np.broadcast_to(v, (STEPS, N_FEATURES)) for v in (self.low, self.high, (self.low + self.high) / 2)
+        ]
+        probe = np.stack(rows).astype(np.float32)
+        together = self._run(probe)
+        alone = [self._run(probe[i : i + 1]) for i in range(len(probe))]
+        capacity, runtime, weights = together
+        sane = (
+            np.isfinite(capacity).all()
+            and np.isfinite(runtime).all()
+            and ((capacity >= 0) & (capacity <= 1) & (runtime >= 0) & (runtime <= 1)).all()
+            and np.allclose(weights.sum(axis=1), 1.0, atol=1e-3)
+            and all(
+                np.allclose(a[k][0], together[k][i], atol=1e-5) for i, a in enumerate(alone) for k in range(3)
+            )
         )
-        expected_r = 1 / (
-            1 + np.exp(-(probe.astype(np.float64) @ self.runtime_coef + self.runtime_intercept))
-        )
-        if not (np.allclose(capacity, expected_c, atol=1e-4) and np.allclose(runtime, expected_r, atol=1e-4)):
+        if not sane:
             raise ManifestError(
-                f"models: {self.name}: graph and metadata coefficients disagree; rebuild the model"
+                f"models: {self.name} fails its load check (scores outside [0, 1], feature weights not summing "
+                "to 1, or batch rows that depend on each other); rebuild the model"
             )
 
-    def raw_scores(self, features: FloatMatrix) -> tuple[Vector, Vector]:
+    def _run(self, windows: FloatMatrix) -> tuple[Vector, Vector, npt.NDArray[np.float64]]:
+        capacity, runtime, weights = self._session.run([CAPACITY, RUNTIME, WEIGHTS], {INPUT: windows})
+        return (
+            np.asarray(capacity, dtype=np.float64)[:, 0],
+            np.asarray(runtime, dtype=np.float64)[:, 0],
+            np.asarray(weights, dtype=np.float64),
+        )
+
+    def prepare(
+        self, view: MarketView, telemetry: PoolTelemetry, cache: StepCache | None = None
+    ) -> list[list[float]]:
+        """This model's input for one pool: feature spec 2's window."""
+        return window_rows(view, telemetry, cache)
+
+    @staticmethod
+    def stack(rows: Sequence[list[list[float]]]) -> FloatMatrix:
+        return window_tensor(rows)
+
+    def raw_scores(self, windows: FloatMatrix) -> tuple[Vector, Vector]:
         """One onnxruntime call for the whole batch; scores as float64 vectors in [0, 1]."""
-        if features.shape[0] == 0:
+        outputs = self.assess(windows)
+        return outputs.capacity, outputs.runtime
+
+    def assess(self, windows: FloatMatrix) -> RiskOutputs:
+        """Scores, confidences and top inputs of a batch, from one onnxruntime call."""
+        if windows.shape[0] == 0:
             empty = np.zeros(0, dtype=np.float64)
-            return empty, empty
-        capacity, runtime = self._session.run([CAPACITY, RUNTIME], {INPUT: features})
-        both = np.concatenate((capacity, runtime), axis=1).astype(np.float64)
-        if not np.isfinite(both).all():  # cannot happen with finite features; if it does, assume the worst
+            return RiskOutputs(empty, empty, empty, [])
+        capacity, runtime, weights = self._run(windows)
+        both = np.stack((capacity, runtime), axis=1)
+        if not np.isfinite(both).all():  # cannot happen with finite inputs; if it does, assume the worst
             both = np.nan_to_num(both, nan=1.0, posinf=1.0, neginf=0.0)
         np.clip(both, 0.0, 1.0, out=both)
-        return both[:, 0], both[:, 1]
+        return RiskOutputs(both[:, 0], both[:, 1], self.in_distribution(windows), self.top_features(weights))
 
-    def scores(self, features: FloatMatrix, risk_multiplier: float = 1.0) -> tuple[Vector, Vector]:
-        capacity, runtime = self.raw_scores(features)
+    def scores(self, windows: FloatMatrix, risk_multiplier: float = 1.0) -> tuple[Vector, Vector]:
+        capacity, runtime = self.raw_scores(windows)
         return apply_risk_multiplier(capacity, risk_multiplier), apply_risk_multiplier(
             runtime, risk_multiplier
         )
 
-    def in_distribution(self, features: FloatMatrix) -> Vector:
+    def in_distribution(self, windows: FloatMatrix) -> Vector:
         """Per row, ``exp(−2 · Σ excess)`` over the training ranges (1.0 inside them)."""
-        x = features.astype(np.float64)
+        x = windows.astype(np.float64)
         width = np.maximum(self.high - self.low, MIN_RANGE)
-        above = np.where(RAISES_RISK, 0.0, x - self.high)
-        excess = np.maximum(0.0, np.maximum(self.low - x, above)) / width
+        below = self.low - x.min(axis=1)
+        above = np.where(RAISES_RISK, 0.0, x.max(axis=1) - self.high)
+        excess = np.maximum(0.0, np.maximum(below, above)) / width
+        excess[excess < ROUNDING] = 0.0  # the ranges are stored to 6 decimals
         return np.asarray(np.exp(-EXCESS_WEIGHT * excess.sum(axis=1)), dtype=np.float64)
 
-    def top_features(self, features: FloatMatrix, count: int = 3) -> list[list[FeatureContribution]]:
-        """Per row, the features that moved the capacity logit most from the training mean (signed shares)."""
-        delta = self.capacity_coef * (features.astype(np.float64) - self.mean)
-        order = np.argsort(-np.abs(delta), axis=1, kind="stable")[:, :count]
+    @staticmethod
+    def top_features(weights: npt.NDArray[np.float64]) -> list[list[FeatureContribution]]:
+        """Per row, the inputs with the largest share of the decision."""
+        order = np.argsort(-weights, axis=1, kind="stable")[:, :TOP_FEATURES]
         return [
             [
                 FeatureContribution(name=FEATURE_NAMES[i], weight=round(float(row[i]), 6))
                 for i in top
-                if math.isfinite(row[i]) and abs(row[i]) > 1e-9
+                if math.isfinite(row[i]) and row[i] > 1e-9
             ]
-            for row, top in zip(delta, order, strict=True)
+            for row, top in zip(weights, order, strict=True)
         ]

@@ -71,6 +71,11 @@ class StateInputs:
     effective_cap: float
     recovery_risk: float
     out_of_distribution: bool
+    # read by other state specs (the earlier bundle's), not by spec 1
+    spot_price_usd: float = 0.0
+    on_demand_price_usd: float = 0.0
+    target_spot_ratio: float = 0.0
+    price_history_usd: tuple[float, ...] = ()
 
 
 def state_vector(s: StateInputs) -> list[float]:
@@ -118,6 +123,10 @@ class QModel:
             raise ManifestError(
                 f"models: {model.name} expects rl state spec {version}, this build computes spec {RL_STATE_VERSION}"
             )
+
+    def state(self, s: StateInputs) -> list[float]:
+        """This model's encoding of a pool's state (spec 1)."""
+        return state_vector(s)
 
     def q_values(self, states: Matrix) -> npt.NDArray[np.float64]:
         """One onnxruntime call for the batch: [batch, 6] in Action order."""

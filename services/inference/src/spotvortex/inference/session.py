@@ -58,20 +58,25 @@ def metadata(session: ort.InferenceSession, name: str) -> dict[str, Any]:
 
 
 def check_io(
-    session: ort.InferenceSession, name: str, inputs: dict[str, int], outputs: dict[str, int]
+    session: ort.InferenceSession,
+    name: str,
+    inputs: dict[str, int | tuple[int, ...]],
+    outputs: dict[str, int | tuple[int, ...]],
 ) -> None:
-    """Each named input/output exists with a dynamic batch dimension and the given width."""
+    """Each named input/output exists with a dynamic batch dimension and the given trailing shape."""
     for kind, declared, expected in (
         ("input", session.get_inputs(), inputs),
         ("output", session.get_outputs(), outputs),
     ):
         shapes = {arg.name: arg.shape for arg in declared}
-        for tensor, width in expected.items():
+        for tensor, trailing in expected.items():
+            dims = (trailing,) if isinstance(trailing, int) else trailing
             shape = shapes.get(tensor)
             if shape is None:
                 raise ManifestError(f"models: {name} has no {kind} {tensor!r} (has {sorted(shapes)})")
-            if len(shape) != 2 or isinstance(shape[0], int) or shape[1] != width:
+            if len(shape) != 1 + len(dims) or isinstance(shape[0], int) or tuple(shape[1:]) != dims:
+                wanted = ", ".join(["batch", *(str(d) for d in dims)])
                 raise ManifestError(
-                    f"models: {name} {kind} {tensor!r} has shape {shape}; expected [batch, {width}] "
+                    f"models: {name} {kind} {tensor!r} has shape {shape}; expected [{wanted}] "
                     "with a dynamic batch dimension"
                 )

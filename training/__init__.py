@@ -1,0 +1,1 @@
+"""Training for the shipped models (torch, CPU). Never imported by a service: ``make train`` runs it."""

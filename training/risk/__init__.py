@@ -1,0 +1,1 @@
+"""The risk model: data, candidates, training, calibration, export and the quality report."""
