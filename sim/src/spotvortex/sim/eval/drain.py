@@ -11,6 +11,7 @@ The emptied node is left to Karpenter's consolidation, as in a real cluster.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
@@ -41,6 +42,7 @@ class WorldDrainer:
         self.pod_policy = config.pod_policy()
         self._placeholders: dict[str, list[str]] = {}  # an emergency's, kept until its node is done
         self.replacement_timeout = config.replacement_timeout_seconds
+        self.evicted: Counter[str] = Counter()  # pods evicted by drains, per pool (the disruption they cost)
 
     def run(self, job: DrainJob) -> None:
         for node in job.nodes:
@@ -121,6 +123,7 @@ class WorldDrainer:
             meta = pod["metadata"]
             try:
                 self.world.store.evict(meta["name"], meta.get("namespace") or "default")
+                self.evicted[job.pool] += 1
             except ApiError as err:
                 if err.code == 429:
                     refused += 1

@@ -8,13 +8,16 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
+from pathlib import Path
 from typing import Literal
 
 from spotvortex.contracts import Action, PolicySource, PoolTelemetry, ProposedAction
-from spotvortex.inference import decide_batch, load_models
+from spotvortex.inference import Models, decide_batch, load_models
 from spotvortex.inference.config import RuntimeConfig
+from spotvortex.inference.manifest import RL, ArtifactEntry, VerifiedModel
+from spotvortex.inference.rl import QModel
 
 
 @dataclass(frozen=True)
@@ -28,9 +31,34 @@ class Plan:
 Proposer = Callable[[Sequence[PoolTelemetry], datetime], Plan]
 
 
-def spotvortex(policy_mode: Literal["deterministic", "rl"] = "deterministic") -> Proposer:
-    """The inference service's decision code (risk model + policy), as the swarm runs it."""
-    models = load_models(require_rl=policy_mode == "rl")
+def rl_model_file(path: str | Path) -> QModel:
+    """A q-model straight from an ONNX file (a candidate from training, not listed in a manifest): its bytes are
+    hashed here and the version names the file and its SHA-256; ``QModel`` checks its inputs, outputs and
+    rl state spec as for a shipped one."""
+    path = Path(path)
+    data = path.read_bytes()
+    sha = hashlib.sha256(data).hexdigest()
+    entry = ArtifactEntry(
+        path=path.name, sha256=sha, role=RL, version=f"{path.stem}+sha256:{sha[:12]}", kind="file"
+    )
+    return QModel(VerifiedModel(name=path.name, entry=entry, data=data, external={}))
+
+
+def policy_models(
+    models_dir: str | Path | None = None, rl_model: str | Path | None = None, *, require_rl: bool = False
+) -> Models:
+    """The verified models of ``models_dir`` (default: the repository's ``models/``), with the q-model replaced
+    by the ONNX file ``rl_model`` when one is given."""
+    models = load_models(models_dir, require_rl=require_rl and rl_model is None)
+    return models if rl_model is None else replace(models, rl=rl_model_file(rl_model))
+
+
+def spotvortex(
+    policy_mode: Literal["deterministic", "rl"] = "deterministic", *, models: Models | None = None
+) -> Proposer:
+    """The inference service's decision code (risk model + policy), as the swarm runs it; ``models`` defaults
+    to the repository's verified models (see :func:`policy_models` for others)."""
+    models = models or policy_models(require_rl=policy_mode == "rl")
     config = RuntimeConfig(policy_mode=policy_mode)
 
     def propose(snapshots: Sequence[PoolTelemetry], now: datetime) -> Plan:

@@ -11,7 +11,7 @@ import time
 from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import msgspec
 
@@ -22,14 +22,17 @@ from spotvortex.sim.world.build import build
 
 from .bus import drive_via_bus, live_clock
 from .oracle import hindsight_cost
-from .proposers import Proposer, spotvortex, static_share
+from .proposers import Proposer, policy_models, spotvortex, static_share
 from .record import LoopRecord
 from .recorder import Recorder
 from .swarm import InProcessSwarm
+from .transitions import DecisionLogger, TransitionLog
 from .upstream import UPSTREAM_GATES, UpstreamRules
 
 BASELINE = "spot-first"
 FIXED = ("spot-first", "on-demand", "oracle", "upstream-rules", "spotvortex", "spotvortex-rl")
+EXPLORE = "spotvortex-explore"
+"""Data collection for rl training, not a policy to evaluate: the rules with ``RunSpec.epsilon``-random actions."""
 
 
 def check_policy(name: str) -> str:
@@ -59,6 +62,11 @@ class RunSpec:
     hazard_rate: float | None = None  # replaces the scenario's hazard rate multiplier
     via_bus: bool = False  # run the real swarm over NATS on a scaled clock instead of the cores in-process
     speed: float = 120.0  # world seconds per wall second, with via_bus
+    models_dir: str | None = None  # the SpotVortex policies' models (default: the repository's models/)
+    rl_model: str | None = None  # an ONNX q-model replacing the models' one (a training candidate)
+    epsilon: float = 0.0  # spotvortex-explore: the share of decisions replaced by a random action
+    # SpotVortex policies, in-process: log a transition per pool decision (RunResult.transitions)
+    log_transitions: bool = False
 
     @property
     def key(self) -> str:
@@ -72,13 +80,18 @@ class RunResult:
     metrics: dict[str, float]
     series: list[dict[str, float]] = field(default_factory=list)
     approved: list[tuple[str, str, float]] = field(default_factory=list)  # (pool, action, target) in order
+    transitions: TransitionLog | None = None  # with RunSpec.log_transitions (or spotvortex-explore)
 
 
-def _proposer(policy: str) -> Proposer | None:
-    if policy == "spotvortex":
-        return spotvortex("deterministic")
-    if policy == "spotvortex-rl":
-        return spotvortex("rl")
+def _proposer(spec: RunSpec) -> Proposer | None:
+    policy = spec.policy
+    if policy in ("spotvortex", "spotvortex-rl", EXPLORE):
+        mode: Literal["deterministic", "rl"] = "rl" if policy == "spotvortex-rl" else "deterministic"
+        models = policy_models(spec.models_dir, spec.rl_model, require_rl=mode == "rl")
+        if spec.log_transitions or policy == EXPLORE:
+            epsilon = spec.epsilon if policy == EXPLORE else 0.0
+            return DecisionLogger(models, mode, epsilon=epsilon, seed=spec.seed)
+        return spotvortex(mode, models=models)
     if policy.startswith("static-"):
         return static_share(float(policy.removeprefix("static-")))
     if policy == "upstream-rules":
@@ -139,19 +152,24 @@ def run(spec: RunSpec) -> RunResult:
     )
     recorder = Recorder(cluster)
     recorder.start()
-    proposer = _proposer(spec.policy)
+    proposer = _proposer(spec)
     loop = LoopRecord()  # stays empty for the policies that propose nothing
     if clock is not None and spec.policy.startswith("spotvortex"):
         if spec.policy != "spotvortex":
             raise ValueError("--via-bus runs the services as deployed: policy spotvortex only")
+        if isinstance(proposer, DecisionLogger):
+            raise ValueError("transitions are logged from the in-process swarm only, not with --via-bus")
         loop = asyncio.run(drive_via_bus(cluster, clock, spec.cadence_seconds))
     else:
         if proposer is not None:
             gates = UPSTREAM_GATES if spec.policy == "upstream-rules" else None
             swarm = InProcessSwarm(cluster, proposer, cadence_seconds=spec.cadence_seconds, gates=gates)
+            if isinstance(proposer, DecisionLogger):
+                proposer.attach(swarm)
             loop = swarm.record
             swarm.start()
         cluster.run_until(cluster.end)
+    transitions = proposer.finish() if isinstance(proposer, DecisionLogger) else None
     costs = cluster.ledger.costs()
     if spec.policy == "oracle":
         cheapest = hindsight_cost(cluster, cluster.end)
@@ -192,4 +210,5 @@ def run(spec: RunSpec) -> RunResult:
         metrics,
         [asdict(s) for s in recorder.samples],
         [(pool, action, round(target, 4)) for _, pool, action, target in loop.approved],
+        transitions,
     )

@@ -1,0 +1,14 @@
+"""Training the rl q-value policy in the simulator, and validating it against the deterministic rules.
+
+``train_rl`` (``training.rl.train``) collects transitions with an exploring behaviour policy, fits a q-network
+by fitted-Q iteration and exports it to ONNX; ``compare`` (``training.rl.validate``) runs the validation plan.
+torch is imported only while fitting and exporting.
+
+    .venv/bin/python -m training.rl train --out /tmp/rl_policy.onnx [--smoke]
+    .venv/bin/python -m training.rl compare --model /tmp/rl_policy.onnx --out /tmp/rl_compare.json [--smoke]
+"""
+
+from training.rl.train import train_rl
+from training.rl.validate import compare
+
+__all__ = ["compare", "train_rl"]
