@@ -1,4 +1,7 @@
-"""Benchmark: inference model load time and per-batch latency at batch 1 and 256.
+"""Benchmark: inference model load time, artifact sizes and per-batch latency at batch 1 and 256.
+
+Targets (issue 8's runtime contract), reported as booleans: artifacts under 5 MB, load under 200 ms, one risk
+call plus one q call for 256 pools under 2 ms.
 
 Measures, with the shipped models: verifying and loading the bundle (manifest, SHA-256 of every artifact,
 onnxruntime sessions, self-checks); one risk-model call and one q-model call per batch; and the whole core
@@ -30,6 +33,7 @@ from spotvortex.contracts import (
     Utilisation,
     WorkloadProfile,
 )
+from spotvortex.contracts.risk_window import STEPS
 from spotvortex.inference import RuntimeConfig, compile_params, decide_batch, load_models
 from spotvortex.inference.features import N_FEATURES
 from spotvortex.inference.rl import N_STATE
@@ -112,14 +116,14 @@ def main() -> None:
     for size in BATCHES:
         repeats = args.repeats if size == 1 else max(50, args.repeats // 4)
         rng = np.random.default_rng(size)
-        features = rng.random((size, N_FEATURES), dtype=np.float32)
+        features = rng.random((size, STEPS, N_FEATURES), dtype=np.float32)
         states = rng.random((size, N_STATE), dtype=np.float32)
         snapshots = [snapshot(i) for i in range(size)]
         core = timed(lambda s=snapshots: decide_batch(s, NOW, params, models), repeats, warmup=20)
         batches.append(
             {
                 "batch": size,
-                "risk_model_call": timed(lambda f=features: models.risk.raw_scores(f), repeats),
+                "risk_model_call": timed(lambda f=features: models.risk.assess(f), repeats),
                 "q_model_call": timed(lambda s=states, rl=models.rl: rl.q_values(s), repeats),
                 "decide_batch": core,
                 "decide_batch_per_pool_us": round(core["p50_us"] / size, 2),
@@ -127,8 +131,21 @@ def main() -> None:
         )
         print(json.dumps(batches[-1]), flush=True)
 
+    sizes = {
+        p.name: p.stat().st_size for p in sorted(models.directory.iterdir()) if p.suffix in {".onnx", ".data"}
+    }
+    at_256 = next(b for b in batches if b["batch"] == 256)
+    targets = {
+        "artifacts_under_5_mb": sum(sizes.values()) < 5 * 1024 * 1024,
+        "load_under_200_ms": statistics.median(load_times) < 0.2,
+        "risk_and_q_call_at_256_under_2_ms": (
+            at_256["risk_model_call"]["p50_us"] + at_256["q_model_call"]["p50_us"] < 2000
+        ),
+    }
     report = {
         "benchmark": "inference_batch",
+        "artifact_bytes": sizes,
+        "targets": targets,
         "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "python": platform.python_version(),
         "onnxruntime": onnxruntime.__version__,

@@ -16,7 +16,7 @@ from typing import Any
 from spotvortex.sim.market.sources import default_market_files, fixture_files
 from training.manifest import fingerprint, manifest, write_manifest
 from training.risk.train import train_risk
-from training.rl_stage import train_policy
+from training.rl_stage import provisional, train_policy
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -36,8 +36,9 @@ def build(out: Path, *, smoke: bool = False, report: bool = True) -> dict[str, A
     files = fixture_files() if smoke else default_market_files()
     risk = train_risk(out, smoke=smoke, files=files)
     risk["description"] = risk_description(risk)
-    rl = train_policy(out, smoke=smoke)
     data = fingerprint([files.availability, files.spot_prices, files.on_demand, files.advisor])
+    write_manifest(out, manifest(out, risk, provisional(out), data))  # the simulator decides with this bundle
+    rl = train_policy(out, smoke=smoke)
     document = manifest(out, risk, rl, data)
     write_manifest(out, document)
     if report and not smoke:
@@ -46,7 +47,13 @@ def build(out: Path, *, smoke: bool = False, report: bool = True) -> dict[str, A
         write_report(ROOT, risk, rl, document)
     seconds = round(time.monotonic() - began, 1)
     print(f"train: bundle in {out} ({seconds} s)")
-    return {"risk": risk["kind"], "rl": rl["kind"], "seconds": seconds, "manifest": document}
+    return {
+        "risk": risk["kind"],
+        "rl": rl["kind"],
+        "default_policy": rl["default_policy"],
+        "seconds": seconds,
+        "manifest": document,
+    }
 
 
 def main(argv: list[str] | None = None) -> int:

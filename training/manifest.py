@@ -51,6 +51,7 @@ def manifest(out: Path, risk: dict[str, Any], rl: dict[str, Any], data: dict[str
         "horizons_seconds": risk["metadata"]["horizons_seconds"],
         "training_data": data,
         "metrics": {"risk_validation": risk["validation"][risk["kind"]], "rl": rl.get("metrics", {})},
+        "default_policy": rl.get("default_policy", "deterministic"),
         "artifacts": {
             RISK_FILE: {
                 "path": RISK_FILE,

@@ -91,27 +91,43 @@ def _bounds(at: datetime) -> list[float]:
     return [end - (STEPS - k) * step for k in range(STEPS + 1)]
 
 
-def _weighted(
-    times: Sequence[float], values: Sequence[float], before: float, start: float, end: float
-) -> tuple[float, float, float]:
-    """Time-weighted mean over ``[start, end)`` of the step function, its value at ``start`` and at ``end``."""
-    i = bisect.bisect_right(times, start) - 1
-    value = values[i] if i >= 0 else before
-    opening = value
-    total = 0.0
-    cursor = start
-    j = i + 1
-    while j < len(times) and times[j] < end:
-        total += value * (times[j] - cursor)
-        cursor, value = times[j], values[j]
-        j += 1
-    total += value * (end - cursor)
-    return total / (end - start), opening, value
+def _step_means(
+    times: Sequence[float], values: Sequence[float], before: float, bounds: Sequence[float]
+) -> tuple[list[float], list[float], list[float]]:
+    """Per step ``[bounds[k], bounds[k+1])``: the time-weighted mean of the step function, its value at the
+    step's start and at its end, in one sweep (``before`` holds until the first time)."""
+    n = len(times)
+    j = 0
+    value = before
+    means: list[float] = []
+    openings: list[float] = []
+    closings: list[float] = []
+    for k in range(STEPS):
+        start, end = bounds[k], bounds[k + 1]
+        while j < n and times[j] <= start:
+            value = values[j]
+            j += 1
+        openings.append(value)
+        total = 0.0
+        cursor = start
+        while j < n and times[j] < end:
+            total += value * (times[j] - cursor)
+            cursor, value = times[j], values[j]
+            j += 1
+        total += value * (end - cursor)
+        means.append(total / (end - start))
+        closings.append(value)
+    return means, openings, closings
 
 
-def _any_between(times: Sequence[float], start: float, end: float) -> float:
-    """1.0 when some time lies in ``(start, end]``."""
-    return 1.0 if bisect.bisect_right(times, end) > bisect.bisect_right(times, start) else 0.0
+def _flags(times: Sequence[float], bounds: Sequence[float]) -> list[float]:
+    """Per step, 1.0 when some time lies in ``(bounds[k], bounds[k+1]]``."""
+    flags = [0.0] * STEPS
+    for t in times:
+        k = bisect.bisect_left(bounds, t) - 1
+        if 0 <= k < STEPS:
+            flags[k] = 1.0
+    return flags
 
 
 def market_steps(series: MarketSeries, at: datetime) -> MarketSteps:
@@ -122,38 +138,38 @@ def market_steps(series: MarketSeries, at: datetime) -> MarketSteps:
     now = at.timestamp()
     if not points or points[-1][0] < now:
         points.append((now, series.spot_price / od))
-    p_times = [t for t, _ in points]
-    p_values = [v for _, v in points]
+    prices, openings, closings = _step_means(
+        [t for t, _ in points], [v for _, v in points], points[0][1], bounds
+    )
     reports = [(p.time.timestamp(), p.available) for p in series.availability if p.time <= at]
     if not reports:
         reports = [(bounds[0], series.spot_available)]
-    a_times = [t for t, _ in reports]
-    missing = [0.0 if ok else 1.0 for _, ok in reports]
+    unavailable, _, _ = _step_means(
+        [t for t, _ in reports], [0.0 if ok else 1.0 for _, ok in reports], 0.0, bounds
+    )
     losses: list[float] = []
     previous = True
     for when, ok in reports:
         if previous and not ok:
             losses.append(when)
         previous = ok
-    interruptions = sorted(t.timestamp() for t in series.interruption_times)
-    rebalances = sorted(t.timestamp() for t in series.rebalance_times)
+    lost = _flags(losses, bounds)
+    interrupted = _flags([t.timestamp() for t in series.interruption_times], bounds)
+    rebalanced = _flags([t.timestamp() for t in series.rebalance_times], bounds)
     since = series.observed_since.timestamp() if series.observed_since is not None else -math.inf
     rows: MarketSteps = []
     for k in range(STEPS):
         start, end = bounds[k], bounds[k + 1]
-        mean, opening, closing = _weighted(p_times, p_values, p_values[0], start, end)
-        unavailable, _, _ = _weighted(a_times, missing, 0.0, start, end)
-        observed = min(1.0, max(0.0, (end - max(start, since)) / (end - start)))
         rows.append(
             [
-                min(1.0, max(0.0, mean)),
-                min(1.0, max(-1.0, closing - opening)),
-                unavailable,
-                _any_between(losses, start, end),
-                _any_between(interruptions, start, end),
-                _any_between(rebalances, start, end),
+                min(1.0, max(0.0, prices[k])),
+                min(1.0, max(-1.0, closings[k] - openings[k])),
+                unavailable[k],
+                lost[k],
+                interrupted[k],
+                rebalanced[k],
                 0.0,
-                observed,
+                min(1.0, max(0.0, (end - max(start, since)) / (end - start))),
             ]
         )
     return rows
@@ -167,6 +183,29 @@ def _cached(series: MarketSeries, at: datetime, cache: StepCache | None) -> Mark
     if found is None:
         found = cache[key] = market_steps(series, at)
     return found
+
+
+def _calendar(at: datetime) -> list[list[float]]:
+    """Hour of day and time of week (UTC, Monday 00:00 = 0) of every step's end, on the circle."""
+    end = at.astimezone(UTC)
+    midnight = end.replace(hour=0, minute=0, second=0, microsecond=0)
+    day_seconds = (end - midnight).total_seconds()
+    rows = []
+    step = STEP.total_seconds()
+    for k in range(STEPS):
+        back = (STEPS - 1 - k) * step
+        days_back, seconds = divmod(day_seconds - back, 86400.0)
+        hour = seconds / 3600
+        week = (end.weekday() + days_back) % 7 + hour / 24
+        rows.append(
+            [
+                math.sin(2 * math.pi * hour / 24),
+                math.cos(2 * math.pi * hour / 24),
+                math.sin(2 * math.pi * week / 7),
+                math.cos(2 * math.pi * week / 7),
+            ]
+        )
+    return rows
 
 
 def pool_window(
@@ -188,22 +227,16 @@ def pool_window(
     bands = [s.advisor_band for s in series if s.advisor_band is not None]
     band = min(MAX_ADVISOR_BAND, max(0, max(bands) if bands else UNKNOWN_ADVISOR_BAND)) / MAX_ADVISOR_BAND
     n, m = len(own), len(kin)
-    step = STEP.total_seconds()
-    end = at.astimezone(UTC)
+    calendar = _calendar(at)
     window: list[list[float]] = []
     for k in range(STEPS):
-        row = [sum(steps[k][f] for steps in own) / n for f in range(N_MARKET_FEATURES)]
+        if n == 1:
+            row = own[0][k][:]
+        else:
+            row = [sum(column) / n for column in zip(*(steps[k] for steps in own), strict=True)]
         row[FAMILY_LOSS] = sum(1.0 for steps in kin if steps[k][LOSS] or steps[k][INTERRUPTION]) / m
-        when = end - timedelta(seconds=(STEPS - 1 - k) * step)
-        hour = when.hour + when.minute / 60 + when.second / 3600
-        week = when.weekday() + hour / 24
-        row += [
-            band,
-            math.sin(2 * math.pi * hour / 24),
-            math.cos(2 * math.pi * hour / 24),
-            math.sin(2 * math.pi * week / 7),
-            math.cos(2 * math.pi * week / 7),
-        ]
+        row.append(band)
+        row += calendar[k]
         window.append(row)
     return window
 
