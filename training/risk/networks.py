@@ -7,8 +7,9 @@ inference service puts in the risk event as the top contributing inputs.
 - :class:`CompactTFT`: a Temporal Fusion Transformer reduced to its working parts. Per step a variable-selection
   network weighs the inputs (softmax), each input has its own linear embedding, a GRU encodes the steps, one
   interpretable attention head reads the encoded steps with the last as query, a gated skip joins the attention
-  context to the last state, and two heads give the logits. Feature weights are the variable-selection weights
-  averaged over the steps by the attention.
+  context to the last state, and two heads give the logits. Prices skip that path and add to the logits through
+  non-negative weights, so a price spike can only raise a score. Feature weights are the variable-selection
+  weights averaged over the steps by the attention (the temporal path's inputs).
 - :class:`WindowLogistic`: logistic regression on the last step and the window mean (the non-temporal baseline
   in the same contract). Feature weights are the shares of |coefficient × (value − training mean)|.
 
@@ -39,9 +40,18 @@ class Calibrated(nn.Module):
 class CompactTFT(nn.Module):
     kind = "compact-tft"
 
-    def __init__(self, n_features: int, hidden: int = 16) -> None:
+    def __init__(self, n_features: int, hidden: int = 16, monotone: tuple[int, ...] = ()) -> None:
         super().__init__()
         self.hidden = hidden
+        # Inputs in ``monotone`` (prices) bypass the temporal path: there they could learn that a price spike
+        # means *less* risk (the earlier model did, and the traces carry no price signal to prevent it). They
+        # enter the logits through non-negative weights on their last value and window mean instead.
+        keep = torch.ones(n_features)
+        keep[list(monotone)] = 0.0
+        self.register_buffer("keep", keep)
+        self.register_buffer("hidden_from_selection", (1.0 - keep) * -1e4)
+        self.monotone_index = list(monotone)
+        self.monotone_weight = nn.Parameter(torch.full((2, 2 * len(monotone)), -3.0))
         self.select = nn.Linear(n_features, n_features)
         self.embed_weight = nn.Parameter(torch.randn(n_features, hidden) * 0.3)
         self.embed_bias = nn.Parameter(torch.zeros(n_features, hidden))
@@ -54,7 +64,10 @@ class CompactTFT(nn.Module):
         self.calibration = Calibrated()
 
     def logits(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        weights = torch.softmax(self.select(x), dim=-1)  # [B, T, F]
+        bypass = x[:, :, self.monotone_index]
+        price_terms = torch.cat([bypass[:, -1, :], bypass.mean(dim=1)], dim=-1)  # [B, 2M]
+        x = x * self.keep
+        weights = torch.softmax(self.select(x) + self.hidden_from_selection, dim=-1)  # [B, T, F]
         # Σ_f w_f · (x_f · E_f + c_f), written as two products so no [B, T, F, H] tensor is ever built
         steps = torch.matmul(weights * x, self.embed_weight) + torch.matmul(weights, self.embed_bias)
         encoded, _ = self.encoder(steps)
@@ -66,7 +79,9 @@ class CompactTFT(nn.Module):
         attention = torch.softmax(scores / math.sqrt(self.hidden), dim=-1)
         context = self.value(torch.matmul(attention, encoded).squeeze(1))
         gated = nn.functional.glu(self.gate(torch.cat([last, context], dim=-1)), dim=-1)
-        logits = self.heads(last + gated)
+        logits = self.heads(last + gated) + torch.matmul(
+            price_terms, nn.functional.softplus(self.monotone_weight).T
+        )
         importance = torch.matmul(attention, weights).squeeze(1)  # [B, F]
         return logits, importance
 

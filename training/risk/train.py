@@ -50,6 +50,10 @@ from training.risk.networks import CompactTFT, WindowLogistic
 
 SEED = 20261124
 RAISES_RISK = torch.tensor([f.raises_risk for f in WINDOW_FEATURES])
+PRICE = WINDOW_FEATURE_NAMES.index("price_ratio")
+CHANGE = WINDOW_FEATURE_NAMES.index("price_change")
+MONOTONE = (PRICE, CHANGE)
+SPIKE_TOLERANCE = 1e-4
 BATCH = 256
 
 
@@ -214,6 +218,14 @@ def _scores(ex: Examples, capacity: np.ndarray, runtime: np.ndarray) -> dict[str
     }
 
 
+def price_spike(windows: np.ndarray) -> np.ndarray:
+    """The same windows with the spot price 30 points of on-demand higher over the last hour."""
+    spiked = windows.copy()
+    spiked[:, -2:, PRICE] = np.minimum(1.0, spiked[:, -2:, PRICE] + 0.3)
+    spiked[:, -2, CHANGE] = np.minimum(1.0, spiked[:, -2, CHANGE] + 0.3)
+    return spiked
+
+
 def _simulated(ex: Examples) -> np.ndarray:
     return ex.simulated if ex.simulated is not None else np.zeros(len(ex), dtype=bool)
 
@@ -253,7 +265,7 @@ def train_risk(
     mean = torch.tensor(summary_x.mean(axis=0), dtype=torch.float32)
     std = torch.tensor(np.maximum(summary_x.std(axis=0), 1e-6), dtype=torch.float32)
     networks: dict[str, nn.Module] = {
-        "compact-tft": CompactTFT(N_WINDOW_FEATURES, recipe.hidden),
+        "compact-tft": CompactTFT(N_WINDOW_FEATURES, recipe.hidden, monotone=MONOTONE),
         "window-logistic": WindowLogistic(N_WINDOW_FEATURES, N_MARKET_FEATURES, mean, std),
     }
     fitting: dict[str, Any] = {}
@@ -276,11 +288,14 @@ def train_risk(
         "advisor-prior": baselines.predict_band_prior,
     }
 
-    def predictions(ex: Examples) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-        found = {name: _predict(net, ex.windows) for name, net in networks.items()}
+    def predictions(
+        ex: Examples, windows: np.ndarray | None = None
+    ) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        w = ex.windows if windows is None else windows
+        found = {name: _predict(net, w) for name, net in networks.items()}
         for name, table in tables.items():
             predict = predictors[name]
-            found[name] = (predict(table["capacity"], ex.windows), predict(table["runtime"], ex.windows))
+            found[name] = (predict(table["capacity"], w), predict(table["runtime"], w))
         return found
 
     real_calibration = split.calibration.subset(~_simulated(split.calibration))
@@ -288,6 +303,13 @@ def train_risk(
     shipped = min(networks, key=lambda k: _mean_brier(on_calibration[k]))
     validation_predictions = predictions(split.validation)
     on_validation = {k: _scores(split.validation, *v) for k, v in validation_predictions.items()}
+    spiked = predictions(split.validation, price_spike(split.validation.windows))
+    for name, (capacity, runtime) in spiked.items():
+        before_c, before_r = validation_predictions[name]
+        on_validation[name]["price_spike_lowers"] = {
+            "capacity": round(float(np.mean(capacity < before_c - SPIKE_TOLERANCE)), 4),
+            "runtime": round(float(np.mean(runtime < before_r - SPIKE_TOLERANCE)), 4),
+        }
     feature_low = x.reshape(-1, N_WINDOW_FEATURES).min(axis=0)
     feature_high = x.reshape(-1, N_WINDOW_FEATURES).max(axis=0)
     training = {
