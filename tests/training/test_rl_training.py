@@ -1,5 +1,7 @@
 """The rl training pipeline at smoke size: the exported q-model loads through ``QModel`` from verified bytes, is
-not a constant policy, and is reproducible; the validation comparison reports what the promotion rule needs."""
+not a constant policy, and is reproducible; its reward prices outage events as the plan says; the tuning sweep
+chooses that price on its own seeds by the promotion rule; the validation comparison reports what the promotion
+rule needs."""
 
 from __future__ import annotations
 
@@ -12,13 +14,24 @@ import numpy as np
 import onnxruntime as ort
 import pytest
 from training.rl.__main__ import main
-from training.rl.plans import plans
+from training.rl.collect import dataset
+from training.rl.plans import (
+    SMOKE_OUTAGE_EVENT_COSTS_USD,
+    Reward,
+    exploration_mixes,
+    plans,
+    reward,
+    tuning_plan,
+)
+from training.rl.tune import Candidate, choose
 
 from spotvortex.contracts import Action
 from spotvortex.inference.manifest import ArtifactEntry, ManifestError, VerifiedModel
 from spotvortex.inference.models import default_models_dir
 from spotvortex.inference.rl import N_STATE, RL_STATE_NAMES, RL_STATE_VERSION, QModel
+from spotvortex.sim.eval.attribution import EVICTION_COST_USD, PoolCost
 from spotvortex.sim.eval.proposers import policy_models
+from spotvortex.sim.eval.transitions import Transition, TransitionLog
 
 
 def verified(data: bytes, name: str = "rl_policy.onnx") -> VerifiedModel:
@@ -44,6 +57,15 @@ def candidate(request: pytest.FixtureRequest) -> Path:
         return default_models_dir() / "rl_policy.onnx"
     path: Path = request.getfixturevalue("smoke")[0]
     return path
+
+
+@pytest.fixture(scope="module")
+def tuning(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]]:
+    pytest.importorskip("torch")
+    from training.rl.tune import tune
+
+    keep = tmp_path_factory.mktemp("rl-tune")
+    return keep, tune(keep / "tuning.json", smoke=True, keep=keep)
 
 
 @pytest.fixture(scope="module")
@@ -83,8 +105,44 @@ def test_the_model_describes_itself_and_its_training(smoke: tuple[Path, dict[str
     assert 0 < training["discount"]["gamma"] < 1
     assert training["epochs"] == training["fit"]["iterations"] * training["fit"]["epochs_per_iteration"] > 0
     assert not set(training["seeds"]) & set(training["validation"]["seeds"])
+    # the reward prices outage events at the plan's value; the states come from the bundle's risk model
+    assert training["outage_event_cost_usd"] == reward(True).outage_event_cost_usd > 0
+    assert training["eviction_cost_usd"] == EVICTION_COST_USD
+    assert f"{reward(True).outage_event_cost_usd:g} USD per outage event" in training["reward"]
+    risk = policy_models().risk
+    assert training["risk_model"] == {"name": risk.name, "version": risk.version, "kind": risk.kind}
     assert session.get_modelmeta().custom_metadata_map.keys() == {"spotvortex"}
     assert [o.name for o in session.get_outputs()] == ["q_values"]
+
+
+def test_the_collection_charges_the_runs_outage_events(smoke: tuple[Path, dict[str, Any]]) -> None:
+    runs = smoke[1]["collection"]["runs"]
+    assert sum(r["outage_events_in_rewards"] for r in runs.values()) > 0
+    for r in runs.values():
+        # events before a pool's first decision (the ledger's opening) are the run's but no transition's
+        assert 0 <= r["outage_events_in_rewards"] <= r["outage_events"]
+
+
+def test_rewards_are_repriced_from_the_logged_counts() -> None:
+    """A log collected at one outage-event price gives the rewards of another without a new simulation, and
+    at its own price the logged rewards."""
+    state = tuple([0.5] * N_STATE)
+
+    def step(cost: PoolCost, last: bool = False) -> Transition:
+        return Transition("web", 0.0, state, 1, 1, None, 600.0, cost, None if last else state)
+
+    logged_at = 40.0
+    costs = [
+        PoolCost(2.0, 0.5, 0.2 + 3 * logged_at, evictions=2, outage_events=3),
+        PoolCost(1.0, 0.0, 0.0),
+        PoolCost(1.0, 0.0, 0.0, outage_events=0),
+    ]
+    log = TransitionLog([step(costs[0]), step(costs[1]), step(costs[2], last=True)])
+    same, dropped = dataset([log], Reward(outage_event_cost_usd=logged_at))
+    assert dropped == 1
+    assert same.rewards.tolist() == pytest.approx([t.reward for t in log.transitions[:2]])
+    other, _ = dataset([log], Reward(outage_event_cost_usd=400.0))
+    assert other.rewards.tolist() == pytest.approx([-(2.0 + 0.5 + 2 * EVICTION_COST_USD + 3 * 400.0), -1.0])
 
 
 def test_the_trained_policy_is_not_a_constant_one(smoke: tuple[Path, dict[str, Any]]) -> None:
@@ -110,6 +168,17 @@ def test_training_and_validation_share_no_seed_and_no_moment(smoke_plan: bool) -
     assert len(train.epsilons) == len(train.seeds)
 
 
+@pytest.mark.parametrize("smoke_plan", [True, False])
+def test_tuning_shares_no_seed_with_training_or_validation_and_no_moment_with_validation(
+    smoke_plan: bool,
+) -> None:
+    train, validation = plans(smoke_plan)
+    tuning = tuning_plan(smoke_plan)
+    assert not set(tuning.seeds) & (set(train.seeds) | set(validation.seeds))
+    assert tuning.end <= validation.start or validation.end <= tuning.start
+    assert tuning.end <= train.start or train.end <= tuning.start
+
+
 def test_the_rl_proposer_takes_a_model_file(smoke: tuple[Path, dict[str, Any]], tmp_path: Path) -> None:
     models = policy_models(rl_model=smoke[0], require_rl=True)
     assert models.rl is not None
@@ -118,6 +187,53 @@ def test_the_rl_proposer_takes_a_model_file(smoke: tuple[Path, dict[str, Any]], 
     broken.write_bytes(b"not a model")
     with pytest.raises(ManifestError):
         policy_models(rl_model=broken)
+
+
+# -- tuning --------------------------------------------------------------------------------------------------
+
+
+def test_the_sweep_judges_every_price_on_the_tuning_seeds(tuning: tuple[Path, dict[str, Any]]) -> None:
+    keep, document = tuning
+    plan = tuning_plan(True)
+    assert [(c["mix"], c["outage_event_cost_usd"]) for c in document["candidates"]] == [
+        (mix, cost) for mix in exploration_mixes(True) for cost in SMOKE_OUTAGE_EVENT_COSTS_USD
+    ]
+    assert document["tuning"]["seeds"] == list(plan.seeds)
+    assert not set(document["tuning"]["seeds"]) & set(document["validation_not_used"]["seeds"])
+    for c in document["candidates"]:
+        rows = c["per_seed"]
+        assert [r["seed"] for r in rows] == list(plan.seeds)
+        assert c["promote"] == all(r["rl_beats_deterministic"] and r["rl_outage_delta_le_0"] for r in rows)
+        assert c["worst_outage_delta"] == max(r["rl_outage_delta"] for r in rows)
+        # each candidate is a q-model fitted with its own price, and says so
+        model = keep / f"rl_tune_{c['mix']}_{c['outage_event_cost_usd']:g}.onnx"
+        session = ort.InferenceSession(model.read_bytes(), providers=["CPUExecutionProvider"])
+        meta = json.loads(session.get_modelmeta().custom_metadata_map["spotvortex"])
+        assert meta["training"]["outage_event_cost_usd"] == c["outage_event_cost_usd"]
+    judged = [(Candidate(c["mix"], c["outage_event_cost_usd"]), c) for c in document["candidates"]]
+    chosen = choose(judged)
+    assert document["chosen"] == {"mix": chosen.mix, "outage_event_cost_usd": chosen.outage_event_cost_usd}
+    assert document["plan"]["outage_event_cost_usd"] == reward(True).outage_event_cost_usd
+
+
+def _judged(promote: bool, both: int, worst: int, margin: float) -> dict[str, Any]:
+    return {
+        "promote": promote,
+        "seeds_meeting_both": both,
+        "worst_outage_delta": worst,
+        "worst_margin_over_rules_pct": margin,
+    }
+
+
+def test_the_choice_follows_the_promotion_rule_then_the_outage_headroom() -> None:
+    a, b, c, d = (Candidate("wide", v) for v in (0.0, 25.0, 100.0, 400.0))
+    assert (
+        choose([(a, _judged(False, 2, 3, 50)), (b, _judged(True, 3, 0, 1)), (c, _judged(True, 3, -2, 1))])
+        == c
+    )
+    assert choose([(a, _judged(False, 1, 1, 50)), (d, _judged(False, 2, 4, 0))]) == d
+    assert choose([(c, _judged(True, 3, -1, 5)), (b, _judged(True, 3, -1, 5))]) == b  # a tie: the lower price
+    assert choose([(b, _judged(True, 3, -1, 2)), (c, _judged(True, 3, -1, 5))]) == c
 
 
 # -- validation ----------------------------------------------------------------------------------------------

@@ -14,9 +14,10 @@ import numpy as np
 import numpy.typing as npt
 
 from spotvortex.inference.rl import N_ACTIONS, N_STATE
+from spotvortex.sim.eval.attribution import EVICTION_COST_USD
 from spotvortex.sim.eval.runs import EXPLORE, RunResult, RunSpec, run
 from spotvortex.sim.eval.transitions import TransitionLog
-from training.rl.plans import SimPlan
+from training.rl.plans import Reward, SimPlan
 
 STEP_SECONDS = 600.0
 """The discount is given per this many simulated seconds (the evaluation's decision cadence)."""
@@ -42,9 +43,12 @@ class Dataset:
         return np.power(gamma, self.durations / STEP_SECONDS)
 
 
-def dataset(logs: Sequence[TransitionLog]) -> tuple[Dataset, int]:
+def dataset(logs: Sequence[TransitionLog], reward: Reward) -> tuple[Dataset, int]:
     """The transitions that have a next state (the last decision of each pool in a run has none: the run was
-    cut there, so it is left out rather than taken as an end), and how many were left out."""
+    cut there, so it is left out rather than taken as an end), and how many were left out.
+
+    Rewards are −(cost of the interval) with the disruption priced by ``reward`` (the logged counts of evicted
+    pods and outage events re-priced; with the prices the logs were collected at, the logged rewards)."""
     rows = [t for log in logs for t in log.transitions if t.next_state is not None]
     widths = {len(t.state) for t in rows}
     if widths - {N_STATE}:
@@ -55,7 +59,10 @@ def dataset(logs: Sequence[TransitionLog]) -> tuple[Dataset, int]:
     data = Dataset(
         states=np.asarray([t.state for t in rows], dtype=np.float32).reshape(-1, N_STATE),
         actions=np.asarray([t.action for t in rows], dtype=np.int64),
-        rewards=np.asarray([t.reward for t in rows], dtype=np.float64),
+        rewards=np.asarray(
+            [-t.cost.priced(reward.eviction_cost_usd, reward.outage_event_cost_usd).total for t in rows],
+            dtype=np.float64,
+        ),
         next_states=np.asarray([t.next_state for t in rows], dtype=np.float32).reshape(-1, N_STATE),
         durations=np.asarray([t.duration_seconds for t in rows], dtype=np.float64),
         rules_actions=np.asarray([t.rules_action for t in rows], dtype=np.int64),
@@ -78,7 +85,7 @@ def _timed(spec: RunSpec) -> RunResult:
     return result
 
 
-def collection_specs(plan: SimPlan, models_dir: Path | None = None) -> list[RunSpec]:
+def collection_specs(plan: SimPlan, reward: Reward, models_dir: Path | None = None) -> list[RunSpec]:
     return [
         RunSpec(
             plan.scenario,
@@ -90,18 +97,23 @@ def collection_specs(plan: SimPlan, models_dir: Path | None = None) -> list[RunS
             models_dir=str(models_dir) if models_dir else None,
             epsilon=epsilon,
             log_transitions=True,
+            outage_event_cost_usd=reward.outage_event_cost_usd,
         )
         for seed, epsilon in zip(plan.seeds, plan.epsilons, strict=True)
     ]
 
 
-def collect(
-    plan: SimPlan, *, models_dir: Path | None = None, workers: int = 1
-) -> tuple[Dataset, dict[str, Any]]:
-    """Transitions of the behaviour policy on ``plan``, and what each run was like."""
-    results = run_all(collection_specs(plan, models_dir), workers)
+def collect_logs(
+    plan: SimPlan, reward: Reward, *, models_dir: Path | None = None, workers: int = 1
+) -> tuple[list[TransitionLog], dict[str, Any]]:
+    """The transition logs of the behaviour policy on ``plan`` (rewards priced by ``reward``), and what each
+    run was like."""
+    if reward.eviction_cost_usd != EVICTION_COST_USD:
+        raise ValueError(f"the simulator's drains are priced at {EVICTION_COST_USD} USD per evicted pod")
+    results = run_all(collection_specs(plan, reward, models_dir), workers)
     logs = [r.transitions for r in results if r.transitions is not None]
-    data, dropped = dataset(logs)
+    if len(logs) != len(results):
+        raise RuntimeError("a collection run logged no transitions")
     per_run = {
         str(r.seed): {
             "epsilon": eps,
@@ -112,17 +124,32 @@ def collect(
             "reward_sum_usd": round(r.transitions.reward_sum, 2) if r.transitions else 0.0,
             "net_cost": r.metrics["net_cost"],
             "outage_events": r.metrics["outage_events"],
+            "outage_events_in_rewards": sum(t.cost.outage_events for t in r.transitions.transitions)
+            if r.transitions
+            else 0,
             "spot_residency": r.metrics["spot_residency"],
             "drains": r.metrics["drains"],
         }
         for r, eps in zip(results, plan.epsilons, strict=True)
     }
+    return logs, {"runs": per_run}
+
+
+def summarise(data: Dataset, dropped: int, runs: dict[str, Any]) -> dict[str, Any]:
     counts = np.bincount(data.actions, minlength=N_ACTIONS)
-    summary = {
-        "runs": per_run,
+    return {
+        **runs,
         "rows": data.rows,
         "rows_without_next_state": dropped,
         "action_counts": [int(c) for c in counts],
         "reward_mean_usd": round(float(data.rewards.mean()), 6) if data.rows else 0.0,
     }
-    return data, summary
+
+
+def collect(
+    plan: SimPlan, reward: Reward, *, models_dir: Path | None = None, workers: int = 1
+) -> tuple[Dataset, dict[str, Any]]:
+    """Transitions of the behaviour policy on ``plan`` with ``reward``, and what each run was like."""
+    logs, runs = collect_logs(plan, reward, models_dir=models_dir, workers=workers)
+    data, dropped = dataset(logs, reward)
+    return data, summarise(data, dropped, runs)

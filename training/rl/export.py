@@ -33,7 +33,8 @@ def metadata(training: dict[str, Any], network: dict[str, Any]) -> dict[str, Any
         "rl_state_version": RL_STATE_VERSION,
         "state_names": list(RL_STATE_NAMES),
         "actions": [a.value for a in Action],
-        "q_units": "USD: expected discounted reward (minus compute, outage and disruption cost) of the pool",
+        "q_units": "USD: expected discounted reward of the pool (minus compute, outage penalty and disruption: "
+        "evicted pods and outage events)",
         "network": network,
         "training": training,
     }

@@ -65,6 +65,8 @@ class RunSpec:
     models_dir: str | None = None  # the SpotVortex policies' models (default: the repository's models/)
     rl_model: str | None = None  # an ONNX q-model replacing the models' one (a training candidate)
     epsilon: float = 0.0  # spotvortex-explore: the share of decisions replaced by a random action
+    # with logged transitions: the price of an outage event in the rewards' disruption cost (attribution.py)
+    outage_event_cost_usd: float = 0.0
     # SpotVortex policies, in-process: log a transition per pool decision (RunResult.transitions)
     log_transitions: bool = False
 
@@ -90,7 +92,13 @@ def _proposer(spec: RunSpec) -> Proposer | None:
         models = policy_models(spec.models_dir, spec.rl_model, require_rl=mode == "rl")
         if spec.log_transitions or policy == EXPLORE:
             epsilon = spec.epsilon if policy == EXPLORE else 0.0
-            return DecisionLogger(models, mode, epsilon=epsilon, seed=spec.seed)
+            return DecisionLogger(
+                models,
+                mode,
+                epsilon=epsilon,
+                seed=spec.seed,
+                outage_event_cost_usd=spec.outage_event_cost_usd,
+            )
         return spotvortex(mode, models=models)
     if policy.startswith("static-"):
         return static_share(float(policy.removeprefix("static-")))

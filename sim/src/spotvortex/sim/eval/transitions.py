@@ -10,7 +10,8 @@ A :class:`DecisionLogger` is a SpotVortex proposer (``decide_batch`` over verifi
   exploring one), with ``rules_action`` and ``rl_action`` (the q-model's argmax) beside it;
 - ``reward``: −(the pool's cost from this decision to its next one, or to the end of the run) in USD, as
   :mod:`.attribution` splits it: compute of the pool's nodes + outage penalty of the pool's workloads +
-  disruption (``EVICTION_COST_USD`` per pod the pool's drains evicted);
+  disruption (``eviction_cost_usd`` per pod the pool's drains evicted + ``outage_event_cost_usd`` per outage
+  event of the pool's workloads: an entry into outage, as the run's ``outage_events`` counts it);
 - ``next_state``: the state at the pool's next decision (``None`` for its last one: the run ended).
 
 Decisions without an rl state (the unsupported-family and missing-market fallbacks) are counted, not logged;
@@ -42,7 +43,7 @@ from spotvortex.inference.params import PolicyParams, compile_params
 from spotvortex.inference.policy import target_ratio
 from spotvortex.inference.rl import N_ACTIONS, N_STATE, Matrix, StateInputs, state_vector
 
-from .attribution import EVICTION_COST_USD, PoolCost, PoolCostMeter, machine_pool
+from .attribution import EVICTION_COST_USD, OUTAGE_EVENT_COST_USD, PoolCost, PoolCostMeter, machine_pool
 from .proposers import Plan
 
 if TYPE_CHECKING:
@@ -90,7 +91,7 @@ class Transition:
 
     @property
     def reward(self) -> float:
-        """−(compute + outage + disruption) of the pool over the interval, in USD."""
+        """−(compute + outage + disruption incl. outage events) of the pool over the interval, in USD."""
         return -self.cost.total
 
     @property
@@ -107,7 +108,8 @@ class TransitionLog:
     before_first_decision: PoolCost = field(default_factory=PoolCost)
     # nodes of no decided pool, and such pools' workloads and drains
     unattributed: PoolCost = field(default_factory=PoolCost)
-    # the ledger's compute and outage penalty, and every drain eviction: the transitions' costs plus the two above
+    # the ledger's compute, outage penalty and outage events, and every drain eviction: the transitions' costs
+    # plus the two above
     total: PoolCost = field(default_factory=PoolCost)
     skipped_decisions: int = 0  # decisions without an rl state (fallbacks)
 
@@ -166,6 +168,7 @@ class DecisionLogger:
         epsilon: float = 0.0,
         seed: int = 0,
         eviction_cost_usd: float = EVICTION_COST_USD,
+        outage_event_cost_usd: float = OUTAGE_EVENT_COST_USD,
     ) -> None:
         if not 0.0 <= epsilon <= 1.0:
             raise ValueError(f"epsilon must be in [0, 1], not {epsilon}")
@@ -177,6 +180,7 @@ class DecisionLogger:
         self.epsilon = epsilon
         self.rng = random.Random(f"spotvortex-explore:{seed}")
         self.eviction_cost_usd = eviction_cost_usd
+        self.outage_event_cost_usd = outage_event_cost_usd
         self.meter: PoolCostMeter | None = None
         self.log = TransitionLog()
         self._open: dict[str, _Open] = {}
@@ -189,6 +193,7 @@ class DecisionLogger:
             machine_pool(swarm.collector.config.pool_suffixes),
             swarm.drainer.evicted,
             eviction_cost_usd=self.eviction_cost_usd,
+            outage_event_cost_usd=self.outage_event_cost_usd,
         )
 
     def __call__(self, snapshots: Sequence[PoolTelemetry], now: datetime) -> Plan:
@@ -270,6 +275,6 @@ class DecisionLogger:
         ledger = meter.cluster.ledger.costs()
         evictions = sum(meter.evicted.values())
         self.log.total = PoolCost(
-            ledger.compute_cost, ledger.outage_penalty, evictions * self.eviction_cost_usd
-        )
+            ledger.compute_cost, ledger.outage_penalty, 0.0, evictions, ledger.outage_events
+        ).priced(self.eviction_cost_usd, self.outage_event_cost_usd)
         return self.log
