@@ -36,6 +36,7 @@ from spotvortex.contracts import (
 from spotvortex.contracts.risk_window import STEPS
 from spotvortex.inference import RuntimeConfig, compile_params, decide_batch, load_models
 from spotvortex.inference.features import N_FEATURES
+from spotvortex.inference.risk import RiskModel
 from spotvortex.inference.rl import N_STATE
 
 RESULTS = Path(__file__).resolve().parent / "results" / "inference_batch.json"
@@ -111,6 +112,8 @@ def main() -> None:
         load_times.append(time.perf_counter() - started)
     params = compile_params(RuntimeConfig())
     assert models.rl is not None
+    risk = models.risk
+    assert isinstance(risk, RiskModel)
 
     batches = []
     for size in BATCHES:
@@ -123,7 +126,10 @@ def main() -> None:
         batches.append(
             {
                 "batch": size,
-                "risk_model_call": timed(lambda f=features: models.risk.assess(f), repeats),
+                "risk_model_call": timed(lambda f=features, r=risk: r.raw_scores(f), repeats),
+                "risk_assess_with_confidence_and_top_inputs": timed(
+                    lambda f=features: models.risk.assess(f), repeats
+                ),
                 "q_model_call": timed(lambda s=states, rl=models.rl: rl.q_values(s), repeats),
                 "decide_batch": core,
                 "decide_batch_per_pool_us": round(core["p50_us"] / size, 2),

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import numpy as np
+import numpy.typing as npt
+
 from spotvortex.contracts import (
+    Action,
     MarketSeries,
     NodeCounts,
     PoolSafety,
@@ -15,8 +20,10 @@ from spotvortex.contracts import (
     Utilisation,
     WorkloadProfile,
 )
+from spotvortex.inference import Models
 from spotvortex.inference.caps import WorkloadInputs
 from spotvortex.inference.policy import PolicyInputs
+from spotvortex.inference.rl import StateInputs, state_vector
 
 NOW = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
 SNAPSHOT = NOW - timedelta(seconds=5)
@@ -95,3 +102,27 @@ def inputs(
             safety=safety or PoolSafety(),
         ),
     )
+
+
+class PreferringQ:
+    """A q-model that prefers one action for every pool: the decision logic around the q-model is under test,
+    not what a trained model happens to choose."""
+
+    name = "preferring-q"
+    kind = "test"
+
+    def __init__(self, action: Action) -> None:
+        self.action = action
+        self.version = f"preferring-{action.value}"
+
+    def state(self, s: StateInputs) -> list[float]:
+        return state_vector(s)
+
+    def q_values(self, states: npt.NDArray[np.float32]) -> npt.NDArray[np.float64]:
+        q = np.zeros((len(states), len(Action)), dtype=np.float64)
+        q[:, list(Action).index(self.action)] = 1.0
+        return q
+
+
+def with_q(models: Models, action: Action) -> Models:
+    return dataclasses.replace(models, rl=PreferringQ(action))

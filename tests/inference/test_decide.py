@@ -27,7 +27,7 @@ from spotvortex.inference import (
 )
 from spotvortex.inference.params import compile_params
 
-from .builders import NOW, OD, SNAPSHOT, series, telemetry
+from .builders import NOW, OD, SNAPSHOT, series, telemetry, with_q
 
 
 def test_events_carry_the_snapshot_the_models_and_the_evidence(models: Models) -> None:
@@ -53,7 +53,7 @@ def test_events_carry_the_snapshot_the_models_and_the_evidence(models: Models) -
     assert (action.capacity_score, action.runtime_score) == (risk.capacity_score, risk.runtime_score)
     assert action.q_values is not None
     assert len(action.q_values) == 6
-    assert action.shadow_action is Action.INCREASE_30
+    assert action.shadow_action is Action.from_index(max(range(6), key=lambda i: (action.q_values[i], -i)))  # type: ignore[index]
     for key in (
         "composite",
         "feature_cap",
@@ -101,21 +101,28 @@ def test_results_keep_input_order_across_kinds(models: Models) -> None:
 
 
 def test_shadow_agreement_and_switching_it_off(models: Models) -> None:
-    # a 26 % saving: the rules grow (≥ 24.9 %), the q-function wants more than 25 % with margin and holds
-    thin_saving = telemetry(pool="thin", market=[series(spot=0.74 * OD)])
-    agree, differ = decide_batch([telemetry(), thin_saving], NOW, RuntimeConfig(), models)
+    growing = with_q(models, Action.INCREASE_30)
+    # a 10 % saving: the rules see no edge (< 24.9 %) and hold; the q-model still grows
+    no_edge = telemetry(pool="thin", market=[series(spot=0.9 * OD)])
+    agree, differ = decide_batch([telemetry(), no_edge], NOW, RuntimeConfig(), growing)
     assert agree.shadow_agrees is True
-    assert agree.action.shadow_action is agree.action.action
-    assert (differ.action.action, differ.action.shadow_action) == (Action.INCREASE_30, Action.HOLD)
+    assert agree.action.shadow_action is agree.action.action is Action.INCREASE_30
+    assert (differ.action.action, differ.action.shadow_action) == (Action.HOLD, Action.INCREASE_30)
     assert differ.shadow_agrees is False
     quiet = RuntimeConfig(rl_shadow_enabled=False)
-    _, action = decide(telemetry(), NOW, quiet, models)
+    _, action = decide(telemetry(), NOW, quiet, growing)
     assert action.shadow_action is None
     assert action.q_values is None
 
 
 def test_rl_mode_acts_on_the_q_values(models: Models) -> None:
     rl = RuntimeConfig(policy_mode="rl")
+    _, shipped = decide(
+        telemetry(), NOW, rl, models
+    )  # the trained q-model: whatever it prefers, it acts on it
+    assert shipped.q_values is not None
+    assert shipped.action is Action.from_index(max(range(6), key=lambda i: (shipped.q_values[i], -i)))  # type: ignore[index]
+    models = with_q(models, Action.DECREASE_30)
     _, action = decide(telemetry(), NOW, rl, models)
     assert action.policy is PolicySource.RL
     assert action.reason == "rl_q_argmax"

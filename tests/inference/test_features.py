@@ -21,6 +21,9 @@ from spotvortex.inference.features import (
     telemetry_window,
     window_tensor,
 )
+from spotvortex.sim.market.availability import load_availability
+from spotvortex.sim.market.sources import fixture_files
+from spotvortex.sim.modeling.dataset import build_examples
 
 from .builders import OD, SNAPSHOT, series, telemetry
 
@@ -215,3 +218,19 @@ def test_the_window_reads_the_snapshot_not_the_processing_time() -> None:
     view = market_view(t)
     assert view is not None
     assert pool_window(view.series, t.market, SNAPSHOT) == window(t)
+
+
+def test_a_price_spike_never_lowers_a_score(models: Models) -> None:
+    """The earlier model lowered its scores on a spike (upstream-spec §2.8); here prices only add risk. Checked
+    on every window of the shipped fixture traces (calm and troubled markets alike), with the spot price raised
+    by 30 points of on-demand over the last hour."""
+    examples = build_examples(load_availability(fixture_files().availability), sample_seconds=1800)
+    spiked = examples.windows.copy()
+    price, change = FEATURE_NAMES.index("price_ratio"), FEATURE_NAMES.index("price_change")
+    spiked[:, -2:, price] = np.minimum(1.0, spiked[:, -2:, price] + 0.3)
+    spiked[:, -2, change] = np.minimum(1.0, spiked[:, -2, change] + 0.3)
+    before, after = models.risk.assess(examples.windows), models.risk.assess(spiked)
+    assert len(examples) > 500
+    assert np.all(after.capacity >= before.capacity - 1e-6)
+    assert np.all(after.runtime >= before.runtime - 1e-6)
+    assert np.mean(after.capacity > before.capacity) > 0.5  # and it does add risk

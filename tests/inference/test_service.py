@@ -151,10 +151,11 @@ async def test_each_snapshot_yields_a_risk_and_an_action(nats_url: str, cluster:
     assert risks["gpu"].family_supported is False
     assert (actions["dry"].action, actions["dry"].reason) == (Action.EMERGENCY_EXIT, "emergency_risk")
     assert metrics.get_sample_value("spotvortex_unsupported_instance_family_total", {"family": "p4d"}) == 1
+    web = actions["web"]
+    label = "same" if web.shadow_action is web.action else "different"
     assert (
-        metrics.get_sample_value("spotvortex_shadow_action_agreement_total", {"agreement": "same"})
-        is not None
-    )
+        metrics.get_sample_value("spotvortex_shadow_action_agreement_total", {"agreement": label}) or 0
+    ) >= 1
 
 
 async def test_replicas_share_the_work_and_each_fact_is_stored_once(nats_url: str, cluster: str) -> None:

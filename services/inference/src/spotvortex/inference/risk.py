@@ -17,7 +17,6 @@ counted: a market that looks worse than anything seen should not weaken a protec
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -76,6 +75,12 @@ def apply_risk_multiplier(scores: Vector, k: float) -> Vector:
     p = np.clip(scores, EPS, 1 - EPS)
     odds = k * p / (1 - p)
     return np.asarray(odds / (1 + odds), dtype=np.float64)
+
+
+def _bounded(scores: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    if not np.isfinite(scores).all():  # cannot happen with finite inputs; if it does, assume the worst
+        scores = np.nan_to_num(scores, nan=1.0, posinf=1.0, neginf=0.0)
+    return np.clip(scores, 0.0, 1.0)
 
 
 class RiskModel:
@@ -155,9 +160,13 @@ class RiskModel:
         return window_tensor(rows)
 
     def raw_scores(self, windows: FloatMatrix) -> tuple[Vector, Vector]:
-        """One onnxruntime call for the whole batch; scores as float64 vectors in [0, 1]."""
-        outputs = self.assess(windows)
-        return outputs.capacity, outputs.runtime
+        """One onnxruntime call for the whole batch; scores as float64 vectors in [0, 1] (no confidence)."""
+        if windows.shape[0] == 0:
+            empty = np.zeros(0, dtype=np.float64)
+            return empty, empty
+        capacity, runtime, _ = self._run(windows)
+        both = _bounded(np.stack((capacity, runtime), axis=1))
+        return both[:, 0], both[:, 1]
 
     def assess(self, windows: FloatMatrix) -> RiskOutputs:
         """Scores, confidences and top inputs of a batch, from one onnxruntime call."""
@@ -165,10 +174,7 @@ class RiskModel:
             empty = np.zeros(0, dtype=np.float64)
             return RiskOutputs(empty, empty, empty, [])
         capacity, runtime, weights = self._run(windows)
-        both = np.stack((capacity, runtime), axis=1)
-        if not np.isfinite(both).all():  # cannot happen with finite inputs; if it does, assume the worst
-            both = np.nan_to_num(both, nan=1.0, posinf=1.0, neginf=0.0)
-        np.clip(both, 0.0, 1.0, out=both)
+        both = _bounded(np.stack((capacity, runtime), axis=1))
         return RiskOutputs(both[:, 0], both[:, 1], self.in_distribution(windows), self.top_features(weights))
 
     def scores(self, windows: FloatMatrix, risk_multiplier: float = 1.0) -> tuple[Vector, Vector]:
@@ -191,11 +197,13 @@ class RiskModel:
     def top_features(weights: npt.NDArray[np.float64]) -> list[list[FeatureContribution]]:
         """Per row, the inputs with the largest share of the decision."""
         order = np.argsort(-weights, axis=1, kind="stable")[:, :TOP_FEATURES]
+        shares = np.round(np.take_along_axis(weights, order, axis=1), 6)
+        keep = np.isfinite(shares) & (shares > 1e-9)
         return [
             [
-                FeatureContribution(name=FEATURE_NAMES[i], weight=round(float(row[i]), 6))
-                for i in top
-                if math.isfinite(row[i]) and row[i] > 1e-9
+                FeatureContribution(name=FEATURE_NAMES[i], weight=w)
+                for i, w, k in zip(top, row, ok, strict=True)
+                if k
             ]
-            for row, top in zip(weights, order, strict=True)
+            for top, row, ok in zip(order.tolist(), shares.tolist(), keep.tolist(), strict=True)
         ]
