@@ -8,6 +8,7 @@ input, ``spotvortex.inference.legacy``).
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 
+from spotvortex.inference.legacy import legacy_window
+from spotvortex.inference.models import load_models
 from spotvortex.sim.modeling import metrics
 from spotvortex.sim.modeling.dataset import Examples
 
@@ -30,12 +33,7 @@ def upstream_bundle(root: Path) -> Path | None:
 
 
 def score_upstream(bundle: Path, examples: Examples) -> tuple[np.ndarray, np.ndarray]:
-    from spotvortex.inference.legacy import legacy_window
-    from spotvortex.inference.models import load_models
-
     models = load_models(bundle)
-    from datetime import UTC, datetime
-
     rows = [
         legacy_window(s, datetime.fromtimestamp(t, UTC))
         for s, t in zip(examples.series, examples.time, strict=True)

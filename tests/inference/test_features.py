@@ -101,15 +101,6 @@ def test_events_shares_family_and_observation() -> None:
     t = telemetry(
         zones=["us-east-1a", "us-east-1b"],
         market=[
-            series(zone="us-east-1a", interruption_times=[SNAPSHOT - timedelta(minutes=5)], advisor_band=1),
-            series(zone="us-east-1b", rebalance_times=[SNAPSHOT - timedelta(minutes=50)], advisor_band=3),
-            series("m5.xlarge", zone="us-east-1c", interruption_times=[SNAPSHOT - timedelta(minutes=10)]),
-            series("c5.large", zone="us-east-1c", interruption_times=[SNAPSHOT - timedelta(minutes=10)]),
-        ],
-        observed_since=None,
-    ) if False else telemetry(
-        zones=["us-east-1a", "us-east-1b"],
-        market=[
             series(zone="us-east-1a", interruption_times=[SNAPSHOT - timedelta(minutes=5)], advisor_band=1,
                    observed_since=SNAPSHOT - timedelta(hours=1)),
             series(zone="us-east-1b", rebalance_times=[SNAPSHOT - timedelta(minutes=50)], advisor_band=3),

@@ -93,7 +93,7 @@ def load_data(files: MarketFiles, horizons: Horizons, recipe: Recipe, progress: 
         book, advisor, markets=recipe.rollout_markets, seed=SEED, rate_multiplier=recipe.rollout_rate
     )
     types = {t.instance_type for t in [*traces, *rollout.traces]}
-    prices = {t: on_demand.price(t) for t in types if _known(on_demand, t)}
+    prices = {t: on_demand.prices[t] for t in types if t in on_demand.prices}
     real = build_examples(
         traces,
         book=book,
@@ -116,14 +116,6 @@ def load_data(files: MarketFiles, horizons: Horizons, recipe: Recipe, progress: 
     if progress:
         print(f"risk model: {len(real)} examples from real traces, {len(simulated)} from simulator rollouts")
     return concatenate([real, simulated])
-
-
-def _known(table: Any, instance_type: str) -> bool:
-    try:
-        table.price(instance_type)
-    except (KeyError, ValueError, LookupError):
-        return False
-    return True
 
 
 def choose_validation_zones(examples: Examples) -> tuple[str, ...]:

@@ -47,6 +47,7 @@ from spotvortex.inference.features import (
     market_summary,
     market_view,
 )
+from spotvortex.inference.legacy import legacy_history
 from spotvortex.inference.models import Models, RiskScorer
 from spotvortex.inference.params import PolicyParams, compile_params
 from spotvortex.inference.policy import PolicyDecision, PolicyInputs, decide_deterministic, target_ratio
@@ -283,13 +284,6 @@ def _market_features(
     return found
 
 
-def _recent_prices(view: MarketView) -> tuple[float, ...]:
-    """The last twelve spot prices (USD/h) of the view's first market, oldest first, ending with the price now
-    (the earlier bundle's history input)."""
-    series = view.series[0]
-    return (*(p.spot_price for p in series.prices[-12:]), series.spot_price)[-12:]
-
-
 def decide_batch(
     telemetries: Sequence[PoolTelemetry],
     now: datetime,
@@ -355,7 +349,11 @@ def decide_batch(
                         spot_price_usd=w.spot_price,
                         on_demand_price_usd=w.on_demand_price,
                         target_spot_ratio=decision.target_spot_ratio,
-                        price_history_usd=_recent_prices(s.view),
+                        price_history_usd=tuple(
+                            legacy_history(
+                                s.view.series[0].prices, s.view.series[0].spot_price, s.telemetry.time
+                            )
+                        ),
                     )
                 )
             )

@@ -177,12 +177,6 @@ class RiskModel:
         both = _bounded(np.stack((capacity, runtime), axis=1))
         return RiskOutputs(both[:, 0], both[:, 1], self.in_distribution(windows), self.top_features(weights))
 
-    def scores(self, windows: FloatMatrix, risk_multiplier: float = 1.0) -> tuple[Vector, Vector]:
-        capacity, runtime = self.raw_scores(windows)
-        return apply_risk_multiplier(capacity, risk_multiplier), apply_risk_multiplier(
-            runtime, risk_multiplier
-        )
-
     def in_distribution(self, windows: FloatMatrix) -> Vector:
         """Per row, ``exp(−2 · Σ excess)`` over the training ranges (1.0 inside them)."""
         x = windows.astype(np.float64)

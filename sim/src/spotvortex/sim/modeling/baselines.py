@@ -4,16 +4,14 @@
   the share of the last half hour without capacity (none / some / all), a loss or interruption in the last hour,
   one in the last six hours. 12 states, each rate smoothed towards the overall rate.
 - **advisor prior**: the observed rate per Spot Advisor band (what a band-only tool knows).
-- **logistic**: L2-regularised logistic regression (Newton's method) on the last step's features and the window
-  means of the per-market features: the strongest non-temporal model over the same inputs.
+- **summary features**: the last step's features and the window means of the per-market features, the input of
+  the logistic-regression candidate (``training/risk/networks.WindowLogistic``) and of its standardisation.
 
 A fitted baseline is a small JSON document (``to_json``), so the persistence table travels in the shipped risk
 model's metadata and ``spotvortex models evaluate`` scores new data against exactly the baseline of the report.
 """
 
 from __future__ import annotations
-
-from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -76,32 +74,3 @@ def summary_features(windows: Windows) -> Array:
     """Last step (every feature) and the window mean of the per-market features."""
     x = windows.astype(np.float64)
     return np.concatenate([x[:, -1, :], x[:, :, :N_MARKET_FEATURES].mean(axis=1)], axis=1)
-
-
-def fit_logistic(
-    windows: Windows, labels: npt.ArrayLike, l2: float = 1.0, iterations: int = 30
-) -> dict[str, Any]:
-    x = summary_features(windows)
-    y = np.asarray(labels, dtype=np.float64)
-    mean, std = x.mean(axis=0), x.std(axis=0)
-    std[std < 1e-9] = 1.0
-    z = np.concatenate([np.ones((len(x), 1)), (x - mean) / std], axis=1)
-    w = np.zeros(z.shape[1])
-    penalty = np.eye(z.shape[1]) * l2
-    penalty[0, 0] = 0.0
-    for _ in range(iterations):
-        p = 1 / (1 + np.exp(-(z @ w)))
-        gradient = z.T @ (p - y) + penalty @ w
-        hessian = (z * (p * (1 - p))[:, None]).T @ z + penalty
-        step = np.linalg.solve(hessian, gradient)
-        w -= step
-        if np.abs(step).max() < 1e-8:
-            break
-    return {"weights": w.tolist(), "mean": mean.tolist(), "std": std.tolist()}
-
-
-def predict_logistic(model: dict[str, Any], windows: Windows) -> Array:
-    x = summary_features(windows)
-    z = (x - np.asarray(model["mean"])) / np.asarray(model["std"])
-    w = np.asarray(model["weights"])
-    return np.asarray(1 / (1 + np.exp(-(w[0] + z @ w[1:]))), dtype=np.float64)

@@ -162,6 +162,7 @@ def _series_at(t: _Trace, at: float) -> MarketSeries:
     rebalances = t.rebalance_times[
         bisect.bisect_left(t.rebalance_times, lo) : bisect.bisect_right(t.rebalance_times, at)
     ]
+    losses_1h = sum(1 for x in losses if x >= at - 3600)
     spot = t.on_demand * DEFAULT_PRICE_RATIO
     points: list[PricePoint] = []
     if t.prices is not None:
@@ -188,8 +189,8 @@ def _series_at(t: _Trace, at: float) -> MarketSeries:
         rebalance_times=[datetime.fromtimestamp(x, UTC) for x in rebalances],
         rebalances_1h=sum(1 for x in rebalances if x >= at - 3600),
         observed_since=datetime.fromtimestamp(t.start, UTC),
-        capacity_losses_1h=sum(1 for x in losses if x >= at - 3600),
-        interruptions_1h=sum(1 for x in losses if x >= at - 3600),
+        capacity_losses_1h=losses_1h,
+        interruptions_1h=losses_1h,
     )
 
 
