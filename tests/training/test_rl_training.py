@@ -5,6 +5,7 @@ rule needs."""
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from pathlib import Path
@@ -24,6 +25,7 @@ from training.rl.plans import (
     tuning_plan,
 )
 from training.rl.tune import Candidate, choose
+from training.rl.validate import comparison as compare_runs
 
 from spotvortex.contracts import Action
 from spotvortex.inference.manifest import ArtifactEntry, ManifestError, VerifiedModel
@@ -31,6 +33,7 @@ from spotvortex.inference.models import default_models_dir
 from spotvortex.inference.rl import N_STATE, RL_STATE_NAMES, RL_STATE_VERSION, QModel
 from spotvortex.sim.eval.attribution import EVICTION_COST_USD, PoolCost
 from spotvortex.sim.eval.proposers import policy_models
+from spotvortex.sim.eval.runs import RunResult
 from spotvortex.sim.eval.transitions import Transition, TransitionLog
 
 
@@ -256,13 +259,39 @@ def test_the_comparison_reports_each_policy_against_spot_first_per_seed(comparis
         assert row["rl_outage_delta_le_0"] == (row["spotvortex-rl"]["outage_delta"] <= 0)
 
 
-def test_the_comparison_applies_the_promotion_rule(comparison: dict[str, Any]) -> None:
-    rows, promotion = comparison["per_seed"], comparison["promotion"]
-    assert promotion["rl_beats_deterministic_on_every_seed"] == all(r["rl_beats_deterministic"] for r in rows)
-    assert promotion["rl_outage_delta_le_0_on_every_seed"] == all(r["rl_outage_delta_le_0"] for r in rows)
-    assert promotion["promote"] == (
-        promotion["rl_beats_deterministic_on_every_seed"] and promotion["rl_outage_delta_le_0_on_every_seed"]
-    )
+def _runs(rl_outages: list[int], rl_costs: list[float]) -> list[RunResult]:
+    """Runs of three seeds: spot-first at 100 USD with 10 outage events, the rules at 200 USD with 5."""
+
+    def result(policy: str, seed: int, cost: float, events: int) -> RunResult:
+        keys = ("compute_cost", "outage_penalty", "spot_residency", "migrations", "drains")
+        return RunResult(
+            policy, seed, {"net_cost": cost, "outage_events": events, **dict.fromkeys(keys, 0.0)}
+        )
+
+    runs = []
+    for n, seed in enumerate((1, 2, 3)):
+        runs += [result("spot-first", seed, 100.0, 10), result("spotvortex", seed, 200.0, 5)]
+        runs.append(result("spotvortex-rl", seed, rl_costs[n], rl_outages[n]))
+    return runs
+
+
+@pytest.mark.parametrize(
+    ("rl_outages", "rl_costs", "promote"),
+    [
+        ([10, 9, 0], [150.0, 120.0, 199.0], True),  # cheaper than the rules, no extra outage anywhere
+        ([10, 11, 0], [150.0, 120.0, 199.0], False),  # one seed with one outage more than spot-first
+        ([10, 9, 0], [150.0, 120.0, 200.0], False),  # one seed merely as dear as the rules
+    ],
+)
+def test_one_failing_seed_blocks_the_promotion(
+    tmp_path: Path, rl_outages: list[int], rl_costs: list[float], promote: bool
+) -> None:
+    model = tmp_path / "q.onnx"
+    model.write_bytes(b"q")
+    plan = dataclasses.replace(plans(True)[1], seeds=(1, 2, 3))
+    document = compare_runs(plan, model, _runs(rl_outages, rl_costs))
+    assert document["promotion"]["promote"] is promote
+    assert [r["spotvortex-rl"]["outage_delta"] for r in document["per_seed"]] == [o - 10 for o in rl_outages]
 
 
 def test_the_comparison_reports_shadow_agreement(comparison: dict[str, Any], candidate: Path) -> None:

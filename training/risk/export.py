@@ -12,11 +12,11 @@ import torch
 from torch import nn
 
 from spotvortex.contracts.risk_window import N_WINDOW_FEATURES, STEPS
+from spotvortex.inference.session import METADATA_KEY
 
 INPUT = "window"
 OUTPUTS = ["capacity_score", "runtime_score", "feature_weights"]
 OPSET = 17
-METADATA_KEY = "spotvortex"
 
 
 def export_onnx(model: nn.Module, path: Path, metadata: dict[str, Any]) -> bytes:

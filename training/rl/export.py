@@ -21,8 +21,8 @@ from torch import nn
 
 from spotvortex.contracts.enums import Action
 from spotvortex.inference.rl import INPUT, N_STATE, OUTPUT, RL_STATE_NAMES, RL_STATE_VERSION
+from spotvortex.inference.session import METADATA_KEY
 
-METADATA_KEY = "spotvortex"  # the key spotvortex.inference.session reads the model's description from
 OPSET = 17
 KIND = "fitted-q-mlp"
 

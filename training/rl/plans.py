@@ -71,13 +71,6 @@ class Reward:
             "interval from the decision to the pool's next decision"
         )
 
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "outage_event_cost_usd": self.outage_event_cost_usd,
-            "eviction_cost_usd": self.eviction_cost_usd,
-            "description": self.describe(),
-        }
-
 
 def _day(month: int, day: int, hour: int = 0) -> datetime:
     return datetime(2021, month, day, hour, tzinfo=UTC)

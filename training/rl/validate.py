@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
-import statistics
 import sys
 import time
 from pathlib import Path
@@ -95,7 +94,7 @@ def comparison(plan: SimPlan, model: Path, results: list[RunResult]) -> dict[str
         "validation": plan.as_dict(),
         "per_seed": rows,
         "median_net_profit_improvement_pct": {
-            p: round(statistics.median(r[p]["net_profit_improvement_pct"] for r in rows), 3) for p in POLICIES
+            p: star[p]["net_profit_improvement_pct"]["median"] for p in POLICIES
         },
         "shadow_agreement": {
             "definition": "share of pool decisions where the q-model's argmax equals the rules' action",
